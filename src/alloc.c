@@ -1,0 +1,194 @@
+/*
+ * alloc.c - the public allocation functions.
+ *
+ * Each one checks its arguments (overflow, alignment), then hands a size
+ * and an alignment to ftm_alloc() (arena.c).  errno is set as POSIX says:
+ * ENOMEM when memory cannot be had, EINVAL for a bad alignment.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+/* No object may exceed PTRDIFF_MAX bytes (pointer differences must work). */
+#define FTM_MAX_REQUEST ((size_t)PTRDIFF_MAX)
+
+static inline bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
+
+static void *alloc_or_enomem(size_t n, size_t align)
+{
+	if (ftm_unlikely(n > FTM_MAX_REQUEST)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = ftm_alloc(n, align);
+	if (ftm_unlikely(!p))
+		errno = ENOMEM;
+	return p;
+}
+
+FTM_EXPORT void *malloc(size_t n)
+{
+	ftm_init();
+	return alloc_or_enomem(n, FTM_ALIGN);
+}
+
+FTM_EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	size_t n;
+	ftm_init();
+	if (__builtin_mul_overflow(nmemb, size, &n) || n > FTM_MAX_REQUEST) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = ftm_alloc_zeroed(n);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+/* The usable size of the live block p (misuse is reported by the callee). */
+static size_t usable_size(void *p, const char *func)
+{
+	uintptr_t o = ftm_owner_of(p, func);
+	if (o & FTM_OWNER_LARGE)
+		return ftm_large_usable(ftm_large_of(o, p, func));
+	ftm_zone *z = (ftm_zone *)o;
+	ftm_block *b = NULL;
+	pthread_mutex_lock(&z->heap->arena->lock);
+	ftm_err e = ftm_zone_lookup(z, p, &b);
+	size_t n = e ? 0 : ftm_bsize(b) - FTM_HDR;
+	pthread_mutex_unlock(&z->heap->arena->lock);
+	if (e)
+		ftm_misuse(func, e, p, 0);
+	return n;
+}
+
+/* Try to serve n bytes at p itself; *old gets the usable size otherwise. */
+static bool resize_in_place(void *p, size_t n, size_t *old)
+{
+	uintptr_t o = ftm_owner_of(p, "realloc");
+	if (o & FTM_OWNER_LARGE) {
+		ftm_large *l = ftm_large_of(o, p, "realloc");
+		/* stays LARGE only while it is a LARGE request */
+		if (n > FTM_SMALL_MAX && ftm_large_resize(l, n))
+			return true;
+		*old = ftm_large_usable(l);
+		return false;
+	}
+	ftm_zone *z = (ftm_zone *)o;
+	ftm_heap *h = z->heap;
+	ftm_block *b = NULL;
+	bool done = false;
+	pthread_mutex_lock(&h->arena->lock);
+	ftm_err e = ftm_zone_lookup(z, p, &b);
+	if (!e) {
+		/* a block stays in its zone only while the request keeps its kind */
+		size_t floor = h->kind == FTM_TINY ? 0 : FTM_TINY_MAX;
+		if (n > floor && n <= h->max_request)
+			done = ftm_zone_resize(z, b, n);
+		*old = ftm_bsize(b) - FTM_HDR;
+	}
+	pthread_mutex_unlock(&h->arena->lock);
+	if (e)
+		ftm_misuse("realloc", e, p, 0);
+	return done;
+}
+
+FTM_EXPORT void *realloc(void *p, size_t n)
+{
+	ftm_init();
+	if (!p)
+		return alloc_or_enomem(n, FTM_ALIGN);
+	if (n == 0) {               /* glibc: frees and returns NULL */
+		ftm_free_ptr(p, "realloc");
+		return NULL;
+	}
+	size_t old = 0;
+	if (resize_in_place(p, n, &old))
+		return p;
+	void *q = alloc_or_enomem(n, FTM_ALIGN);
+	if (!q)
+		return NULL;            /* p stays valid and unchanged */
+	memcpy(q, p, old < n ? old : n);
+	ftm_free_ptr(p, "realloc");
+	return q;
+}
+
+FTM_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+	size_t n;
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, n);
+}
+
+/* An aligned allocation; align is any power of two. */
+static void *aligned(size_t align, size_t n)
+{
+	ftm_init();
+	return alloc_or_enomem(n, align < FTM_ALIGN ? FTM_ALIGN : align);
+}
+
+FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
+{
+	if (!is_pow2(align) || align % sizeof(void *))
+		return EINVAL;          /* *memptr is left alone */
+	int saved = errno;
+	void *p = aligned(align, n);
+	errno = saved;
+	if (!p)
+		return ENOMEM;
+	*memptr = p;
+	return 0;
+}
+
+FTM_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+	if (!is_pow2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(align, n);
+}
+
+FTM_EXPORT void *memalign(size_t align, size_t n)
+{
+	/* as glibc: a non-power-of-two alignment is rounded up */
+	if (align > (SIZE_MAX >> 1) + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!is_pow2(align))
+		align = align <= 1 ? 1 : (size_t)1 << (64 - __builtin_clzll(align));
+	return aligned(align, n);
+}
+
+FTM_EXPORT void *valloc(size_t n)
+{
+	ftm_init();
+	return aligned(ftm_g.page_size, n);
+}
+
+FTM_EXPORT void *pvalloc(size_t n)
+{
+	ftm_init();
+	size_t page = ftm_g.page_size;
+	if (n > SIZE_MAX - page) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	n = n ? ftm_page_round(n) : page;
+	return aligned(page, n);
+}
+
+FTM_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	ftm_init();
+	return usable_size(p, "malloc_usable_size");
+}

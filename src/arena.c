@@ -1,0 +1,92 @@
+/*
+ * arena.c - the arena object and the choice between TINY, SMALL and LARGE.
+ *
+ * An arena is a lock and one heap per zone kind.  Every thread uses the
+ * main arena today; ftm_arena_get() is where per-thread arenas will plug in.
+ * Lock order: arena lock, then the page map lock (taken inside pagemap.c).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+ftm_arena ftm_main_arena = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+ftm_arena *ftm_arena_get(void) { return &ftm_main_arena; }
+
+/* Zone sizes are page multiples, whatever page size the machine has. */
+void ftm_arena_setup(ftm_arena *a)
+{
+	size_t tiny_zone = ftm_page_round(FTM_TINY_ZONE_SIZE);
+	size_t small_zone = ftm_page_round(FTM_SMALL_ZONE_SIZE);
+	/* a reserve of empty zones, never more than 1/16 of the memory limit */
+	size_t budget = FTM_RETAIN_BYTES;
+	if (ftm_g.vm_limit / 16 < budget)
+		budget = ftm_g.vm_limit / 16;
+	size_t tiny_keep = budget / tiny_zone ? budget / tiny_zone : 1;
+	size_t small_keep = budget / small_zone ? budget / small_zone : 1;
+	ftm_heap_setup(&a->tiny, a, FTM_TINY, FTM_TINY_MAX, tiny_zone, tiny_keep);
+	ftm_heap_setup(&a->small, a, FTM_SMALL, FTM_SMALL_MAX, small_zone, small_keep);
+}
+
+/* The heap that serves n bytes, or NULL for LARGE. */
+static inline ftm_heap *heap_for(ftm_arena *a, size_t n)
+{
+	if (n <= FTM_TINY_MAX)
+		return &a->tiny;
+	if (n <= FTM_SMALL_MAX)
+		return &a->small;
+	return NULL;
+}
+
+/*
+ * n bytes aligned to `align` (a power of two, at least FTM_ALIGN), or NULL
+ * (errno is then ENOMEM).  Zones serve alignments up to FTM_ZONE_MAX_ALIGN;
+ * larger ones, like large sizes, get a mapping of their own.
+ */
+void *ftm_alloc(size_t n, size_t align)
+{
+	ftm_arena *a = ftm_arena_get();
+	ftm_heap *h = heap_for(a, n);
+	if (h && align <= FTM_ZONE_MAX_ALIGN) {
+		pthread_mutex_lock(&a->lock);
+		void *p = ftm_heap_alloc(h, n, align);
+		pthread_mutex_unlock(&a->lock);
+		return p;
+	}
+	return ftm_large_alloc(n, align);
+}
+
+/* n zeroed bytes: a fresh LARGE mapping is zero already. */
+void *ftm_alloc_zeroed(size_t n)
+{
+	ftm_arena *a = ftm_arena_get();
+	ftm_heap *h = heap_for(a, n);
+	if (!h)
+		return ftm_large_alloc(n, FTM_ALIGN);
+	pthread_mutex_lock(&a->lock);
+	void *p = ftm_heap_alloc(h, n, FTM_ALIGN);
+	pthread_mutex_unlock(&a->lock);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+/* Fork: hold every lock across fork() so the child inherits a consistent
+ * heap, then release them in the parent and in the child. */
+void ftm_arenas_lock_all(void)
+{
+	pthread_mutex_lock(&ftm_main_arena.lock);
+	ftm_pagemap_lock();
+}
+
+void ftm_arenas_unlock_all(void)
+{
+	ftm_pagemap_unlock();
+	pthread_mutex_unlock(&ftm_main_arena.lock);
+}
+
+void ftm_arenas_atfork_child(void)
+{
+	ftm_pagemap_atfork_child();
+	pthread_mutex_init(&ftm_main_arena.lock, NULL);
+}

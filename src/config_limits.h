@@ -1,0 +1,29 @@
+/*
+ * config_limits.h - the size classes and zone sizes, in one place.
+ *
+ * docs/design.md explains how these numbers were chosen.  Invariants the
+ * code relies on (checked at compile time below):
+ *  - every block size is a multiple of FTM_ALIGN, and FTM_ALIGN is 16;
+ *  - a zone holds at least FTM_ZONE_MIN_BLOCKS blocks of its largest size;
+ *  - a zone is smaller than 4 GiB (block sizes are stored in 32 bits).
+ */
+#ifndef FTM_CONFIG_LIMITS_H
+#define FTM_CONFIG_LIMITS_H
+
+#define FTM_ALIGN            16u          /* alignment of every returned pointer */
+#define FTM_TINY_MAX         1024u        /* largest TINY request, bytes */
+#define FTM_SMALL_MAX        (32u * 1024) /* largest SMALL request; above is LARGE */
+#define FTM_TINY_ZONE_SIZE   (128u * 1024)
+#define FTM_SMALL_ZONE_SIZE  (4u * 1024 * 1024)
+#define FTM_ZONE_MIN_BLOCKS  100u
+
+/* Bytes of empty zones a heap keeps mapped as a reserve (at least one zone). */
+#define FTM_RETAIN_BYTES     (2u * 1024 * 1024)
+
+/* The page map's granule: every mapping we make starts on such a boundary. */
+#define FTM_MAP_SHIFT        12u
+
+/* Largest alignment served from inside a zone; larger ones get a LARGE mapping. */
+#define FTM_ZONE_MAX_ALIGN   4096u
+
+#endif /* FTM_CONFIG_LIMITS_H */

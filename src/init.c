@@ -1,0 +1,61 @@
+/*
+ * init.c - process-wide state: set up on the first call, whoever makes it.
+ *
+ * The first malloc may come from the dynamic loader, from another library's
+ * constructor or from a thread, before our constructor runs: ftm_init() is
+ * called by every entry point, and the set-up calls nothing that allocates
+ * (getpagesize, getauxval, getrlimit).
+ */
+#include "internal.h"
+
+#include <sys/auxv.h>
+
+ftm_globals ftm_g;
+
+static inline void ftm_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+static uint64_t read_secret(void)
+{
+	uint64_t s = 0x243f6a8885a308d3ull;               /* fallback: digits of pi */
+	const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
+	if (r)                                            /* 16 random bytes from the kernel */
+		for (int i = 0; i < 8; i++)
+			s = (s << 8 | (s >> 56)) ^ r[i] ^ ((uint64_t)r[i + 8] << 32);
+	s ^= (uintptr_t)&s;                               /* and the stack's ASLR */
+	return s | 1;
+}
+
+void ftm_init_slow(void)
+{
+	int expected = 0;
+	if (atomic_compare_exchange_strong_explicit(&ftm_g.state, &expected, 1,
+	                                            memory_order_acq_rel, memory_order_acquire)) {
+		ftm_g.page_size = ftm_os_page_size();
+		ftm_g.secret = read_secret();
+		ftm_g.vm_limit = ftm_os_vm_limit();
+		ftm_arena_setup(&ftm_main_arena);
+		atomic_store_explicit(&ftm_g.state, 2, memory_order_release);
+		return;
+	}
+	/* another thread is setting up: it takes microseconds, wait */
+	while (atomic_load_explicit(&ftm_g.state, memory_order_acquire) != 2)
+		ftm_cpu_relax();
+}
+
+static void prepare_fork(void) { ftm_arenas_lock_all(); }
+static void parent_after_fork(void) { ftm_arenas_unlock_all(); }
+static void child_after_fork(void) { ftm_arenas_atfork_child(); }
+
+__attribute__((constructor))
+static void ftm_constructor(void)
+{
+	ftm_init();
+	pthread_atfork(prepare_fork, parent_after_fork, child_after_fork);
+}

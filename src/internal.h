@@ -1,0 +1,273 @@
+/*
+ * internal.h - the shared vocabulary of ft_malloc's source files.
+ *
+ * Every internal name starts with ftm_ (or FTM_) and has hidden visibility:
+ * the library is built with -fvisibility=hidden and exports only the names
+ * listed in src/exports.sym.
+ *
+ * The pieces, each in a file of its own (docs/design.md tells the flow):
+ *   os.c       every system call: mmap, munmap, getpagesize, getrlimit, write
+ *   pagemap.c  address -> owner (zone or LARGE mapping), a radix tree
+ *   freelist.c the segregated free lists with a two-level bitmap (TLSF-like)
+ *   zone.c     TINY and SMALL zones: blocks, split, merge, zone life cycle
+ *   large.c    LARGE blocks, one mapping each
+ *   arena.c    the arena object: chooses TINY, SMALL or LARGE, takes locks
+ *   alloc.c    the public allocation functions (malloc, calloc, realloc, ...)
+ *   free.c     free() and pointer validation
+ *   init.c     lazy initialisation, the per-process secret, fork handlers
+ *   show.c     show_alloc_mem(), show_alloc_mem_ex()
+ *   diag.c     formatted output without stdio, fatal diagnostics
+ */
+#ifndef FTM_INTERNAL_H
+#define FTM_INTERNAL_H
+
+#include "config.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include "config_limits.h"
+
+#define FTM_EXPORT   __attribute__((visibility("default")))
+#define FTM_NORETURN __attribute__((noreturn))
+#define ftm_likely(x)   __builtin_expect(!!(x), 1)
+#define ftm_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ------------------------------------------------------------------ */
+/* Blocks: the unit inside a zone.                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every zone block starts with this 16-byte header; the program's pointer
+ * is the address right after it, so headers and pointers are 16-aligned.
+ * `check` is a keyed hash of the header's address and fields: a header that
+ * an overflow smashed, or 16 bytes inside a block that a program passes as
+ * a pointer, fail it (see ftm_block_check in zone.c).
+ */
+typedef struct ftm_block {
+	uint32_t prev_size;   /* size of the block physically before this one */
+	uint32_t size_flags;  /* size of this block, header included | FTM_B_* */
+	uint32_t req;         /* bytes the program asked for; 0 while free */
+	uint32_t check;       /* ftm_block_check() of the fields above */
+} ftm_block;
+
+#define FTM_B_FREE       1u  /* the block is free and sits in a free list */
+#define FTM_B_PREV_FREE  2u  /* the block before this one is free */
+#define FTM_B_FIRST      4u  /* the first block of its zone */
+#define FTM_B_FLAGS      15u
+#define FTM_HDR          ((uint32_t)sizeof(ftm_block))
+/* A free block keeps its list links after the header: 16 bytes of payload. */
+#define FTM_MIN_BLOCK    (FTM_HDR + 16u)
+
+typedef struct ftm_links {
+	ftm_block *next, *prev;
+} ftm_links;
+
+static inline uint32_t ftm_bsize(const ftm_block *b) { return b->size_flags & ~FTM_B_FLAGS; }
+static inline bool ftm_bfree(const ftm_block *b) { return b->size_flags & FTM_B_FREE; }
+static inline ftm_block *ftm_bnext(ftm_block *b) { return (ftm_block *)((char *)b + ftm_bsize(b)); }
+static inline ftm_links *ftm_blinks(ftm_block *b) { return (ftm_links *)(b + 1); }
+static inline void *ftm_buser(ftm_block *b) { return b + 1; }
+static inline ftm_block *ftm_bof(void *p) { return (ftm_block *)p - 1; }
+
+/* ------------------------------------------------------------------ */
+/* Free lists (freelist.c)                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Classes: below 1 KiB one class per 16 bytes (exact fit); from 1 KiB up,
+ * each power of two is cut into 32 classes (within 3% of best fit).
+ */
+#define FTM_EXACT_LIMIT  1024u
+#define FTM_SL_BITS      5u
+#define FTM_NCLASSES     (FTM_EXACT_LIMIT / 16u + (32u - 10u) * (1u << FTM_SL_BITS))
+#define FTM_NWORDS       ((FTM_NCLASSES + 63u) / 64u)
+
+typedef struct ftm_freelist {
+	uint64_t summary;               /* bit w set <=> words[w] != 0 */
+	uint64_t words[FTM_NWORDS];     /* bit c set <=> heads[c] != NULL */
+	ftm_block *heads[FTM_NCLASSES];
+} ftm_freelist;
+
+void ftm_freelist_insert(ftm_freelist *fl, ftm_block *b);
+void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b);
+ftm_block *ftm_freelist_find(ftm_freelist *fl, uint32_t size);
+
+/* ------------------------------------------------------------------ */
+/* Zones and heaps (zone.c)                                            */
+/* ------------------------------------------------------------------ */
+
+enum ftm_kind { FTM_TINY = 0, FTM_SMALL = 1, FTM_LARGE = 2 };
+
+struct ftm_arena;
+
+/* A heap is the set of zones of one kind in one arena, with their free lists. */
+typedef struct ftm_heap {
+	ftm_freelist free;
+	struct ftm_arena *arena;
+	enum ftm_kind kind;
+	uint32_t max_request;   /* largest request this heap serves */
+	size_t zone_size;       /* bytes mapped per zone: a page multiple */
+	size_t nzones;          /* zones mapped now */
+	size_t nempty;          /* of which entirely free */
+	size_t retain;          /* entirely free zones kept mapped, at most */
+} ftm_heap;
+
+/*
+ * A zone: one mapping of heap->zone_size bytes.  Layout:
+ *   [ftm_zone 16 B][block][block]...[sentinel header 16 B]
+ * The sentinel is a header of size 0 that is never free, so merging stops.
+ */
+typedef struct ftm_zone {
+	ftm_heap *heap;
+	uint32_t size;          /* bytes mapped */
+	uint32_t check;         /* ftm_zone_check(): the page map's owner is sane */
+} ftm_zone;
+
+/* What a zone or large operation found wrong; reported by ftm_misuse(). */
+typedef enum ftm_err {
+	FTM_OK = 0,
+	FTM_ERR_FOREIGN,      /* not memory we manage */
+	FTM_ERR_UNALIGNED,    /* not 16-aligned: cannot be a pointer we returned */
+	FTM_ERR_NOT_BLOCK,    /* in our memory, but not the start of a live block */
+	FTM_ERR_DOUBLE_FREE,  /* the block is already free */
+	FTM_ERR_CORRUPT,      /* a neighbour's header was overwritten */
+} ftm_err;
+
+void ftm_heap_setup(ftm_heap *h, struct ftm_arena *a, enum ftm_kind kind,
+                    uint32_t max_request, size_t zone_size, size_t retain);
+void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align);
+ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out);
+ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b);
+bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n);
+uint32_t ftm_block_check(const ftm_block *b);
+uint32_t ftm_zone_check(const ftm_zone *z);
+size_t ftm_block_size_for(size_t n);
+
+static inline ftm_block *ftm_zone_first(ftm_zone *z) { return (ftm_block *)(z + 1); }
+static inline ftm_block *ftm_zone_sentinel(ftm_zone *z)
+{
+	return (ftm_block *)((char *)z + z->size - FTM_HDR);
+}
+
+/* ------------------------------------------------------------------ */
+/* LARGE blocks (large.c)                                              */
+/* ------------------------------------------------------------------ */
+
+/* At the start of each LARGE mapping; the program's pointer follows it. */
+typedef struct ftm_large {
+	size_t map_size;        /* bytes mapped, from this header on */
+	size_t req;             /* bytes the program asked for */
+	void *user;             /* the pointer we returned */
+	uint64_t check;         /* ftm_large_check(): catches a smashed header */
+} ftm_large;
+
+#define FTM_LARGE_HDR ((size_t)sizeof(ftm_large))
+
+void *ftm_large_alloc(size_t n, size_t align);
+ftm_err ftm_large_lookup(ftm_large *l, void *p);
+void ftm_large_free(ftm_large *l);
+bool ftm_large_resize(ftm_large *l, size_t n);
+size_t ftm_large_usable(const ftm_large *l);
+uint64_t ftm_large_check(const ftm_large *l);
+
+/* ------------------------------------------------------------------ */
+/* The page map (pagemap.c): which zone or LARGE mapping owns an address */
+/* ------------------------------------------------------------------ */
+
+#define FTM_OWNER_LARGE ((uintptr_t)1)   /* tag bit: owner is an ftm_large */
+
+bool ftm_pagemap_set(const void *start, size_t len, uintptr_t owner);
+void ftm_pagemap_clear(const void *start, size_t len);
+uintptr_t ftm_pagemap_get(const void *addr);
+typedef void (*ftm_pagemap_visit)(uintptr_t owner, void *ctx);
+void ftm_pagemap_walk(ftm_pagemap_visit visit, void *ctx);
+void ftm_pagemap_lock(void);
+void ftm_pagemap_unlock(void);
+void ftm_pagemap_atfork_child(void);
+
+/* ------------------------------------------------------------------ */
+/* The arena (arena.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An arena owns heaps of TINY and SMALL zones under one lock.  Today every
+ * thread uses the main arena; ftm_arena_get() is the one place that picks.
+ */
+typedef struct ftm_arena {
+	pthread_mutex_t lock;
+	ftm_heap tiny;
+	ftm_heap small;
+} ftm_arena;
+
+ftm_arena *ftm_arena_get(void);
+void ftm_arena_setup(ftm_arena *a);
+void *ftm_alloc(size_t n, size_t align);
+void *ftm_alloc_zeroed(size_t n);
+void ftm_arenas_lock_all(void);
+void ftm_arenas_unlock_all(void);
+void ftm_arenas_atfork_child(void);
+extern ftm_arena ftm_main_arena;
+
+/* ------------------------------------------------------------------ */
+/* Process-wide state (init.c)                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct ftm_globals {
+	_Atomic int state;      /* 0 new, 1 initialising, 2 ready */
+	size_t page_size;       /* getpagesize() at run time */
+	uint64_t secret;        /* per-process key of the header checks */
+	size_t vm_limit;        /* RLIMIT_AS / RLIMIT_DATA soft limit, or SIZE_MAX */
+} ftm_globals;
+
+extern ftm_globals ftm_g;
+void ftm_init_slow(void);
+static inline void ftm_init(void)
+{
+	if (ftm_unlikely(atomic_load_explicit(&ftm_g.state, memory_order_acquire) != 2))
+		ftm_init_slow();
+}
+
+/* ------------------------------------------------------------------ */
+/* The operating system (os.c): the only file that makes system calls  */
+/* ------------------------------------------------------------------ */
+
+void *ftm_os_map(size_t len);
+void *ftm_os_map_at(void *addr, size_t len);
+void ftm_os_unmap(void *addr, size_t len);
+size_t ftm_os_page_size(void);
+size_t ftm_os_vm_limit(void);
+void ftm_os_write(int fd, const char *buf, size_t len);
+
+static inline size_t ftm_page_round(size_t n)
+{
+	return (n + ftm_g.page_size - 1) & ~(ftm_g.page_size - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Output and diagnostics (diag.c)                                     */
+/* ------------------------------------------------------------------ */
+
+/* A small buffered writer on the stack: no stdio, no allocation. */
+typedef struct ftm_out {
+	int fd;
+	size_t len;
+	char buf[1024];
+} ftm_out;
+
+void ftm_out_str(ftm_out *o, const char *s);
+void ftm_out_hex(ftm_out *o, uintptr_t v);
+void ftm_out_dec(ftm_out *o, size_t v);
+void ftm_out_flush(ftm_out *o);
+
+/* Report heap misuse on stderr (one line) and abort(). */
+FTM_NORETURN void ftm_misuse(const char *func, ftm_err err, const void *p, size_t block);
+
+
+
+/* free.c: validation shared by free, realloc and malloc_usable_size */
+uintptr_t ftm_owner_of(void *p, const char *func);
+ftm_large *ftm_large_of(uintptr_t owner, void *p, const char *func);
+void ftm_free_ptr(void *p, const char *func);
+#endif /* FTM_INTERNAL_H */

@@ -1,0 +1,89 @@
+/*
+ * os.c - every system call ft_malloc makes, and nothing else.
+ *
+ * Memory comes from anonymous private mmap() only and goes back with
+ * munmap(); page size and resource limits are read here.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+# define MAP_FIXED_NOREPLACE 0x100000   /* Linux >= 4.17; older kernels take it as a hint */
+#endif
+
+/* User space ends below 2^47 unless a program asks for more with a hint;
+ * the page map covers exactly this range (pagemap.c). */
+#define FTM_ADDR_LIMIT ((uintptr_t)1 << 47)
+
+void *ftm_os_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if ((uintptr_t)p + len > FTM_ADDR_LIMIT) {   /* beyond what the page map covers */
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+/* Map exactly at addr, or fail without disturbing anything already there. */
+void *ftm_os_map_at(void *addr, size_t len)
+{
+	if ((uintptr_t)addr + len > FTM_ADDR_LIMIT || (uintptr_t)addr + len < (uintptr_t)addr)
+		return NULL;
+	void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (p != addr) {          /* an old kernel placed it elsewhere */
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+void ftm_os_unmap(void *addr, size_t len)
+{
+	if (len)
+		munmap(addr, len);
+}
+
+size_t ftm_os_page_size(void)
+{
+	int ps = getpagesize();
+	if (ps <= 0 || (ps & (ps - 1)))     /* never trust a strange answer */
+		return FTM_CONFIG_PAGE_SIZE;
+	return (size_t)ps;
+}
+
+/* The smaller of the soft RLIMIT_AS and RLIMIT_DATA limits (both count
+ * anonymous mappings on Linux), or SIZE_MAX when neither is set. */
+size_t ftm_os_vm_limit(void)
+{
+	size_t limit = SIZE_MAX;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < limit)
+		limit = (size_t)rl.rlim_cur;
+	if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < limit)
+		limit = (size_t)rl.rlim_cur;
+	return limit;
+}
+
+void ftm_os_write(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}

@@ -1,0 +1,126 @@
+/*
+ * pagemap.c - which zone or LARGE mapping owns an address, in O(1).
+ *
+ * A three-level radix tree indexed by the 4 KiB granule number of an
+ * address (addresses are below 2^47, so 35 bits: 12 + 12 + 11).  An entry
+ * holds the owner: an ftm_zone pointer, or an ftm_large pointer tagged with
+ * FTM_OWNER_LARGE.  Zones register every granule they span; a LARGE mapping
+ * registers only the granule of the pointer it returned.  An address with
+ * no entry is not ours: that is how free() tells our pointers from others.
+ *
+ * Readers take no lock (entries and node pointers are atomic); writers and
+ * node creation hold pagemap_lock.  Nodes are never freed, so a reader can
+ * never touch unmapped metadata.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+#define ROOT_BITS 12u
+#define MID_BITS  12u
+#define LEAF_BITS 11u
+#define KEY_BITS  (ROOT_BITS + MID_BITS + LEAF_BITS)   /* 47 - FTM_MAP_SHIFT */
+
+typedef struct leaf { _Atomic uintptr_t owner[1u << LEAF_BITS]; } leaf;
+typedef struct mid  { _Atomic(leaf *) leaves[1u << MID_BITS]; } mid;
+
+static _Atomic(mid *) pagemap_root[1u << ROOT_BITS];
+static pthread_mutex_t pagemap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+_Static_assert(KEY_BITS + FTM_MAP_SHIFT == 47, "the page map covers the 47-bit user space");
+
+static inline uintptr_t key_of(const void *a) { return (uintptr_t)a >> FTM_MAP_SHIFT; }
+
+/* The leaf slot for key k, creating nodes when `create`; NULL if absent. */
+static _Atomic uintptr_t *slot(uintptr_t k, bool create)
+{
+	if (k >> KEY_BITS)
+		return NULL;
+	_Atomic(mid *) *rp = &pagemap_root[k >> (MID_BITS + LEAF_BITS)];
+	mid *m = atomic_load_explicit(rp, memory_order_acquire);
+	if (!m) {
+		if (!create || !(m = ftm_os_map(sizeof(mid))))
+			return NULL;
+		atomic_store_explicit(rp, m, memory_order_release);
+	}
+	_Atomic(leaf *) *mp = &m->leaves[(k >> LEAF_BITS) & ((1u << MID_BITS) - 1)];
+	leaf *l = atomic_load_explicit(mp, memory_order_acquire);
+	if (!l) {
+		if (!create || !(l = ftm_os_map(sizeof(leaf))))
+			return NULL;
+		atomic_store_explicit(mp, l, memory_order_release);
+	}
+	return &l->owner[k & ((1u << LEAF_BITS) - 1)];
+}
+
+uintptr_t ftm_pagemap_get(const void *addr)
+{
+	_Atomic uintptr_t *s = slot(key_of(addr), false);
+	return s ? atomic_load_explicit(s, memory_order_acquire) : 0;
+}
+
+/* Register [start, start+len) as owned by `owner`; false if out of memory
+ * for the map's own nodes (then nothing stays registered). */
+bool ftm_pagemap_set(const void *start, size_t len, uintptr_t owner)
+{
+	uintptr_t first = key_of(start);
+	uintptr_t last = key_of((const char *)start + len - 1);
+	pthread_mutex_lock(&pagemap_lock);
+	for (uintptr_t k = first; k <= last; k++) {
+		_Atomic uintptr_t *s = slot(k, true);
+		if (!s) {
+			for (uintptr_t j = first; j < k; j++)
+				atomic_store_explicit(slot(j, false), 0, memory_order_release);
+			pthread_mutex_unlock(&pagemap_lock);
+			return false;
+		}
+		atomic_store_explicit(s, owner, memory_order_release);
+	}
+	pthread_mutex_unlock(&pagemap_lock);
+	return true;
+}
+
+void ftm_pagemap_clear(const void *start, size_t len)
+{
+	uintptr_t first = key_of(start);
+	uintptr_t last = key_of((const char *)start + len - 1);
+	pthread_mutex_lock(&pagemap_lock);
+	for (uintptr_t k = first; k <= last; k++) {
+		_Atomic uintptr_t *s = slot(k, false);
+		if (s)
+			atomic_store_explicit(s, 0, memory_order_release);
+	}
+	pthread_mutex_unlock(&pagemap_lock);
+}
+
+/*
+ * Call visit(owner) once per registered zone and LARGE block, in increasing
+ * address order.  The caller holds the page map lock (ftm_pagemap_lock), so
+ * no LARGE mapping can be unmapped meanwhile (large.c clears its entry under
+ * that lock before it unmaps).
+ */
+void ftm_pagemap_walk(ftm_pagemap_visit visit, void *ctx)
+{
+	uintptr_t prev = 0;
+	for (uintptr_t r = 0; r < (1u << ROOT_BITS); r++) {
+		mid *m = atomic_load_explicit(&pagemap_root[r], memory_order_acquire);
+		if (!m)
+			continue;
+		for (uintptr_t i = 0; i < (1u << MID_BITS); i++) {
+			leaf *l = atomic_load_explicit(&m->leaves[i], memory_order_acquire);
+			if (!l)
+				continue;
+			for (uintptr_t j = 0; j < (1u << LEAF_BITS); j++) {
+				uintptr_t o = atomic_load_explicit(&l->owner[j], memory_order_relaxed);
+				/* a zone spans many granules: report it on its first one */
+				if (o && o != prev)
+					visit(o, ctx);
+				prev = o;
+			}
+		}
+	}
+}
+
+void ftm_pagemap_lock(void) { pthread_mutex_lock(&pagemap_lock); }
+void ftm_pagemap_unlock(void) { pthread_mutex_unlock(&pagemap_lock); }
+void ftm_pagemap_atfork_child(void) { pthread_mutex_init(&pagemap_lock, NULL); }

@@ -1,0 +1,131 @@
+/*
+ * show.c - show_alloc_mem() and show_alloc_mem_ex(): the heap, printed.
+ *
+ * Zones and LARGE blocks come out by increasing address because the page
+ * map is walked in key order.  The arena lock keeps the blocks still and the
+ * page map lock keeps LARGE mappings from being unmapped while we read.
+ */
+#include "internal.h"
+
+#include <unistd.h>
+
+typedef struct show_ctx {
+	ftm_out out;
+	bool ex;                 /* show_alloc_mem_ex: free blocks and summaries */
+	size_t total;            /* bytes asked for by the program, all blocks */
+	size_t free_bytes, free_blocks, largest_free;
+	size_t zones[3], mapped;
+} show_ctx;
+
+static const char *const kind_name[] = { "TINY", "SMALL", "LARGE" };
+
+static void block_line(show_ctx *c, const char *prefix, uintptr_t start, size_t n, const char *unit)
+{
+	ftm_out_str(&c->out, prefix);
+	ftm_out_hex(&c->out, start);
+	ftm_out_str(&c->out, " - ");
+	ftm_out_hex(&c->out, start + n);
+	ftm_out_str(&c->out, " : ");
+	ftm_out_dec(&c->out, n);
+	ftm_out_str(&c->out, unit);
+}
+
+static void zone_head(show_ctx *c, enum ftm_kind kind, const void *start)
+{
+	ftm_out_str(&c->out, kind_name[kind]);
+	ftm_out_str(&c->out, " : ");
+	ftm_out_hex(&c->out, (uintptr_t)start);
+	ftm_out_str(&c->out, "\n");
+}
+
+static void show_zone(show_ctx *c, ftm_zone *z)
+{
+	size_t used = 0, free_bytes = 0, largest = 0;
+	zone_head(c, z->heap->kind, z);
+	for (ftm_block *b = ftm_zone_first(z); ftm_bsize(b); b = ftm_bnext(b)) {
+		size_t usable = ftm_bsize(b) - FTM_HDR;
+		if (!ftm_bfree(b)) {
+			block_line(c, "", (uintptr_t)ftm_buser(b), b->req, " bytes\n");
+			c->total += b->req;
+			used++;
+			continue;
+		}
+		free_bytes += usable;
+		largest = usable > largest ? usable : largest;
+		c->free_blocks++;
+		if (c->ex)
+			block_line(c, "  free ", (uintptr_t)ftm_buser(b), usable, " bytes\n");
+	}
+	c->free_bytes += free_bytes;
+	c->largest_free = largest > c->largest_free ? largest : c->largest_free;
+	c->zones[z->heap->kind]++;
+	c->mapped += z->size;
+	if (c->ex) {
+		ftm_out_str(&c->out, "  zone ");
+		ftm_out_dec(&c->out, z->size);
+		ftm_out_str(&c->out, " bytes mapped, ");
+		ftm_out_dec(&c->out, used);
+		ftm_out_str(&c->out, " blocks used, ");
+		ftm_out_dec(&c->out, free_bytes);
+		ftm_out_str(&c->out, " bytes free, largest free block ");
+		ftm_out_dec(&c->out, largest);
+		ftm_out_str(&c->out, " bytes\n");
+	}
+}
+
+static void show_large(show_ctx *c, ftm_large *l)
+{
+	zone_head(c, FTM_LARGE, l);
+	block_line(c, "", (uintptr_t)l->user, l->req, " bytes\n");
+	c->total += l->req;
+	c->zones[FTM_LARGE]++;
+	c->mapped += l->map_size;
+	if (c->ex) {
+		ftm_out_str(&c->out, "  mapping ");
+		ftm_out_dec(&c->out, l->map_size);
+		ftm_out_str(&c->out, " bytes, usable ");
+		ftm_out_dec(&c->out, ftm_large_usable(l));
+		ftm_out_str(&c->out, " bytes\n");
+	}
+}
+
+static void visit(uintptr_t owner, void *ctx)
+{
+	if (owner & FTM_OWNER_LARGE)
+		show_large(ctx, (ftm_large *)(owner & ~FTM_OWNER_LARGE));
+	else
+		show_zone(ctx, (ftm_zone *)owner);
+}
+
+static void summary_line(show_ctx *c, const char *label, size_t v, const char *unit)
+{
+	ftm_out_str(&c->out, label);
+	ftm_out_dec(&c->out, v);
+	ftm_out_str(&c->out, unit);
+}
+
+static void show(bool ex)
+{
+	show_ctx c = { .out = { .fd = STDOUT_FILENO }, .ex = ex };
+	ftm_init();
+	ftm_arenas_lock_all();
+	ftm_pagemap_walk(visit, &c);
+	ftm_arenas_unlock_all();
+	summary_line(&c, "Total : ", c.total, " bytes\n");
+	if (ex) {
+		summary_line(&c, "Free : ", c.free_bytes, " bytes");
+		summary_line(&c, " in ", c.free_blocks, " blocks");
+		summary_line(&c, ", largest ", c.largest_free, " bytes\n");
+		/* external fragmentation: how much of the free space is not in the largest block */
+		size_t frag = c.free_bytes ? 100 - c.largest_free * 100 / c.free_bytes : 0;
+		summary_line(&c, "Fragmentation : ", frag, " %\n");
+		summary_line(&c, "Zones : ", c.zones[FTM_TINY], " TINY, ");
+		summary_line(&c, "", c.zones[FTM_SMALL], " SMALL, ");
+		summary_line(&c, "", c.zones[FTM_LARGE], " LARGE, ");
+		summary_line(&c, "", c.mapped, " bytes mapped\n");
+	}
+	ftm_out_flush(&c.out);
+}
+
+FTM_EXPORT void show_alloc_mem(void) { show(false); }
+FTM_EXPORT void show_alloc_mem_ex(void) { show(true); }

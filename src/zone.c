@@ -1,0 +1,295 @@
+/*
+ * zone.c - TINY and SMALL zones: blocks cut from a mapping, found again by
+ * best fit, merged with their free neighbours.
+ *
+ * Invariants (relied on below; the caller holds the arena lock):
+ *  I1. No two free blocks are adjacent: free() merges at once.  So a block
+ *      just taken from a free list has an allocated block (or the zone's
+ *      start or sentinel) on each side.
+ *  I2. A block's PREV_FREE flag is set exactly when the block before it is
+ *      free, and then prev_size is that block's size.
+ *  I3. Every header's check matches its fields (ftm_block_check): every
+ *      header write goes through set_header().
+ *  I4. A zone is empty exactly when its first block is free and reaches the
+ *      sentinel; heap->nempty counts such zones.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* ---- header checks ------------------------------------------------ */
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	x ^= x >> 33;
+	return x;
+}
+
+uint32_t ftm_block_check(const ftm_block *b)
+{
+	uint64_t fields = ((uint64_t)b->size_flags << 32 | b->req) ^ ((uint64_t)b->prev_size << 7);
+	return (uint32_t)mix64((uintptr_t)b ^ ftm_g.secret ^ mix64(fields));
+}
+
+uint32_t ftm_zone_check(const ftm_zone *z)
+{
+	return (uint32_t)mix64((uintptr_t)z ^ (uintptr_t)z->heap ^ z->size ^ ftm_g.secret);
+}
+
+static inline void set_header(ftm_block *b, uint32_t prev_size, uint32_t size_flags, uint32_t req)
+{
+	b->prev_size = prev_size;
+	b->size_flags = size_flags;
+	b->req = req;
+	b->check = ftm_block_check(b);
+}
+
+static inline bool header_ok(const ftm_block *b) { return b->check == ftm_block_check(b); }
+
+/* Set or clear PREV_FREE on b (the block after one whose state changed). */
+static inline void set_prev(ftm_block *b, bool prev_free, uint32_t prev_size)
+{
+	uint32_t f = b->size_flags & ~FTM_B_PREV_FREE;
+	set_header(b, prev_size, prev_free ? f | FTM_B_PREV_FREE : f, b->req);
+}
+
+/* The block size that serves n bytes: header + n, rounded to 16, at least
+ * FTM_MIN_BLOCK.  n is at most FTM_SMALL_MAX here: no overflow. */
+size_t ftm_block_size_for(size_t n)
+{
+	size_t s = (n + FTM_HDR + FTM_ALIGN - 1) & ~(size_t)(FTM_ALIGN - 1);
+	return s < FTM_MIN_BLOCK ? FTM_MIN_BLOCK : s;
+}
+
+static inline bool whole_zone(ftm_block *b)
+{
+	return (b->size_flags & FTM_B_FIRST) && ftm_bsize(ftm_bnext(b)) == 0;
+}
+
+static inline ftm_zone *zone_of_first(ftm_block *first) { return (ftm_zone *)first - 1; }
+
+/* ---- heap and zone life cycle -------------------------------------- */
+
+void ftm_heap_setup(ftm_heap *h, ftm_arena *a, enum ftm_kind kind,
+                    uint32_t max_request, size_t zone_size, size_t retain)
+{
+	h->arena = a;
+	h->kind = kind;
+	h->max_request = max_request;
+	h->zone_size = zone_size;
+	h->retain = retain;
+}
+
+/* Map a new zone and put its one big free block into the free lists. */
+static bool zone_create(ftm_heap *h)
+{
+	ftm_zone *z = ftm_os_map(h->zone_size);
+	if (!z)
+		return false;
+	z->heap = h;
+	z->size = (uint32_t)h->zone_size;
+	z->check = ftm_zone_check(z);
+	if (!ftm_pagemap_set(z, z->size, (uintptr_t)z)) {
+		ftm_os_unmap(z, z->size);
+		return false;
+	}
+	ftm_block *first = ftm_zone_first(z);
+	uint32_t usable = z->size - (uint32_t)sizeof(ftm_zone) - FTM_HDR;
+	set_header(first, 0, usable | FTM_B_FREE | FTM_B_FIRST, 0);
+	set_header(ftm_zone_sentinel(z), usable, FTM_B_PREV_FREE, 0);  /* size 0, never free */
+	ftm_freelist_insert(&h->free, first);
+	h->nzones++;
+	h->nempty++;
+	return true;
+}
+
+/* b is the whole, free block of an empty zone, not in any free list. */
+static void zone_release(ftm_heap *h, ftm_block *b)
+{
+	ftm_zone *z = zone_of_first(b);
+	size_t size = z->size;
+	ftm_pagemap_clear(z, size);
+	ftm_os_unmap(z, size);
+	h->nzones--;
+	h->nempty--;
+}
+
+/* ---- splitting ------------------------------------------------------ */
+
+/*
+ * Shrink the block b (allocated, or about to be) to `size` bytes when the
+ * rest can stand as a block of its own; the rest becomes free, merged with
+ * a free block after it (I1), and goes into the free lists.
+ */
+static void split_tail(ftm_heap *h, ftm_block *b, uint32_t size)
+{
+	uint32_t total = ftm_bsize(b);
+	if (total - size < FTM_MIN_BLOCK)
+		return;
+	b->size_flags = size | (b->size_flags & FTM_B_FLAGS);
+	b->check = ftm_block_check(b);
+	ftm_block *rest = ftm_bnext(b);
+	uint32_t rest_size = total - size;
+	ftm_block *after = (ftm_block *)((char *)rest + rest_size);
+	if (ftm_bfree(after)) {
+		ftm_freelist_remove(&h->free, after);
+		rest_size += ftm_bsize(after);
+		after = (ftm_block *)((char *)rest + rest_size);
+	}
+	set_header(rest, size, rest_size | FTM_B_FREE, 0);
+	set_prev(after, true, rest_size);
+	ftm_freelist_insert(&h->free, rest);
+}
+
+/*
+ * b is free and out of the lists, big enough for `align` slack: give its
+ * head back as a free block so that the user pointer of the returned block
+ * is aligned.  The head is at least FTM_MIN_BLOCK so it can stand alone.
+ */
+static ftm_block *carve_aligned(ftm_heap *h, ftm_block *b, size_t align)
+{
+	uintptr_t u = (uintptr_t)ftm_buser(b);
+	if (!(u & (align - 1)))
+		return b;
+	uintptr_t aligned = (u + FTM_MIN_BLOCK + align - 1) & ~(uintptr_t)(align - 1);
+	uint32_t lead = (uint32_t)(aligned - u);
+	uint32_t total = ftm_bsize(b);
+	ftm_block *a = (ftm_block *)((char *)b + lead);
+	set_header(b, b->prev_size, lead | FTM_B_FREE | (b->size_flags & (FTM_B_FIRST | FTM_B_PREV_FREE)), 0);
+	set_header(a, lead, (total - lead) | FTM_B_FREE | FTM_B_PREV_FREE, 0);
+	ftm_freelist_insert(&h->free, b);
+	return a;
+}
+
+/* ---- allocation ----------------------------------------------------- */
+
+/*
+ * A block for n bytes (n <= h->max_request) whose user pointer is aligned
+ * to `align` (a power of two, 16 <= align <= FTM_ZONE_MAX_ALIGN).
+ * Best fit from the free lists; a new zone only when no free block fits.
+ */
+void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align)
+{
+	uint32_t size = (uint32_t)ftm_block_size_for(n);
+	uint32_t need = align > FTM_ALIGN ? size + (uint32_t)align + FTM_MIN_BLOCK : size;
+	ftm_block *b = ftm_freelist_find(&h->free, need);
+	if (!b) {
+		if (!zone_create(h))
+			return NULL;
+		b = ftm_freelist_find(&h->free, need);
+		if (!b)
+			return NULL;
+	}
+	ftm_freelist_remove(&h->free, b);
+	if (whole_zone(b))
+		h->nempty--;               /* I4: the zone is no longer empty */
+	if (align > FTM_ALIGN)
+		b = carve_aligned(h, b, align);
+	/* b is out of the lists; mark it allocated, then give back the tail */
+	set_header(b, b->prev_size, b->size_flags & ~FTM_B_FREE, (uint32_t)n);
+	split_tail(h, b, size);
+	ftm_block *next = ftm_bnext(b);
+	set_prev(next, false, ftm_bsize(b));
+	return ftm_buser(b);
+}
+
+/* ---- pointer validation ---------------------------------------------- */
+
+/*
+ * Is p the pointer of a live block of zone z?  Checked before anything is
+ * touched, so a misuse is reported without damage.
+ */
+ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out)
+{
+	if (z->check != ftm_zone_check(z))
+		return FTM_ERR_CORRUPT;
+	char *lo = (char *)ftm_buser(ftm_zone_first(z));
+	char *hi = (char *)ftm_zone_sentinel(z);
+	if ((char *)p < lo || (char *)p >= hi)
+		return FTM_ERR_NOT_BLOCK;      /* the zone header or sentinel */
+	ftm_block *b = ftm_bof(p);
+	if (!header_ok(b))
+		return FTM_ERR_NOT_BLOCK;      /* interior pointer or smashed header */
+	if (ftm_bfree(b))
+		return FTM_ERR_DOUBLE_FREE;
+	*out = b;
+	return FTM_OK;
+}
+
+/* ---- free ------------------------------------------------------------- */
+
+/*
+ * Free the live block b of zone z: merge it with free neighbours (I1), and
+ * release the zone when it became empty and the heap holds enough reserve.
+ * Every header read is checked first; on FTM_ERR_CORRUPT nothing changed.
+ */
+ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
+{
+	ftm_heap *h = z->heap;
+	ftm_block *next = ftm_bnext(b);
+	ftm_block *prev = NULL;
+	if (!header_ok(next) || (ftm_bfree(next) && !header_ok(ftm_bnext(next))))
+		return FTM_ERR_CORRUPT;
+	if (b->size_flags & FTM_B_PREV_FREE) {
+		prev = (ftm_block *)((char *)b - b->prev_size);
+		if (!header_ok(prev) || !ftm_bfree(prev) || ftm_bsize(prev) != b->prev_size)
+			return FTM_ERR_CORRUPT;
+	}
+
+	uint32_t size = ftm_bsize(b);
+	uint32_t keep = b->size_flags & (FTM_B_FIRST | FTM_B_PREV_FREE);
+	if (prev) {
+		ftm_freelist_remove(&h->free, prev);
+		size += ftm_bsize(prev);
+		keep = prev->size_flags & (FTM_B_FIRST | FTM_B_PREV_FREE);
+		set_header(b, 0, FTM_B_FREE, 0);   /* absorbed: a later free of it is caught */
+		b = prev;
+	}
+	if (ftm_bfree(next)) {
+		ftm_freelist_remove(&h->free, next);
+		size += ftm_bsize(next);
+		set_header(next, 0, FTM_B_FREE, 0);
+		next = (ftm_block *)((char *)b + size);
+	}
+	set_header(b, b->prev_size, size | FTM_B_FREE | keep, 0);
+	set_prev(next, true, size);
+
+	if (whole_zone(b)) {
+		h->nempty++;
+		if (h->nempty > h->retain) {
+			zone_release(h, b);
+			return FTM_OK;
+		}
+	}
+	ftm_freelist_insert(&h->free, b);
+	return FTM_OK;
+}
+
+/* ---- realloc in place ------------------------------------------------- */
+
+/* Make the live block b serve n bytes without moving it, if it can:
+ * shrink by splitting, grow into a free block that follows. */
+bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n)
+{
+	ftm_heap *h = z->heap;
+	uint32_t want = (uint32_t)ftm_block_size_for(n);
+	uint32_t have = ftm_bsize(b);
+	if (want > have) {
+		ftm_block *next = ftm_bnext(b);
+		if (!ftm_bfree(next) || !header_ok(next) || have + ftm_bsize(next) < want)
+			return false;
+		ftm_freelist_remove(&h->free, next);
+		have += ftm_bsize(next);
+		set_header(next, 0, FTM_B_FREE, 0);
+		set_header(b, b->prev_size, have | (b->size_flags & FTM_B_FLAGS), b->req);
+	}
+	set_header(b, b->prev_size, b->size_flags, (uint32_t)n);
+	split_tail(h, b, want);
+	ftm_block *next = ftm_bnext(b);
+	set_prev(next, false, ftm_bsize(b));
+	return true;
+}
