@@ -13,19 +13,27 @@ ftm_arena ftm_main_arena = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 ftm_arena *ftm_arena_get(void) { return &ftm_main_arena; }
 
+/* How many zones of zone_size fit in bytes; at least one. */
+static size_t zones_in(size_t bytes, size_t zone_size)
+{
+	return bytes / zone_size ? bytes / zone_size : 1;
+}
+
 /* Zone sizes are page multiples, whatever page size the machine has. */
 void ftm_arena_setup(ftm_arena *a)
 {
 	size_t tiny_zone = ftm_page_round(FTM_TINY_ZONE_SIZE);
 	size_t small_zone = ftm_page_round(FTM_SMALL_ZONE_SIZE);
-	/* a reserve of empty zones, never more than 1/16 of the memory limit */
-	size_t budget = FTM_RETAIN_BYTES;
-	if (ftm_g.vm_limit / 16 < budget)
-		budget = ftm_g.vm_limit / 16;
-	size_t tiny_keep = budget / tiny_zone ? budget / tiny_zone : 1;
-	size_t small_keep = budget / small_zone ? budget / small_zone : 1;
-	ftm_heap_setup(&a->tiny, a, FTM_TINY, FTM_TINY_MAX, tiny_zone, tiny_keep);
-	ftm_heap_setup(&a->small, a, FTM_SMALL, FTM_SMALL_MAX, small_zone, small_keep);
+	/* empty zones kept, never more than 1/16 of the memory limit each */
+	size_t reserve = FTM_RESERVE_BYTES, decay = FTM_DECAY_MAX_BYTES;
+	if (ftm_g.vm_limit / 16 < reserve)
+		reserve = ftm_g.vm_limit / 16;
+	if (ftm_g.vm_limit / 16 < decay)
+		decay = ftm_g.vm_limit / 16;
+	ftm_heap_setup(&a->tiny, a, FTM_TINY, FTM_TINY_MAX, tiny_zone,
+	               zones_in(reserve, tiny_zone), decay / tiny_zone);
+	ftm_heap_setup(&a->small, a, FTM_SMALL, FTM_SMALL_MAX, small_zone,
+	               zones_in(reserve, small_zone), decay / small_zone);
 }
 
 /* The heap that serves n bytes, or NULL for LARGE. */

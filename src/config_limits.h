@@ -17,8 +17,15 @@
 #define FTM_SMALL_ZONE_SIZE  (4u * 1024 * 1024)
 #define FTM_ZONE_MIN_BLOCKS  100u
 
-/* Bytes of empty zones a heap keeps mapped as a reserve (at least one zone). */
-#define FTM_RETAIN_BYTES     (2u * 1024 * 1024)
+/*
+ * Empty zones (docs/design.md, "Memory policy"): a heap keeps up to
+ * FTM_RESERVE_BYTES of them (at least one zone) for good; more empty zones
+ * wait FTM_DECAY_OPS operations of their heap for reuse, then are unmapped;
+ * never more than FTM_DECAY_MAX_BYTES of them wait.
+ */
+#define FTM_RESERVE_BYTES    (2u * 1024 * 1024)
+#define FTM_DECAY_OPS        4096u
+#define FTM_DECAY_MAX_BYTES  (16u * 1024 * 1024)
 
 /* The page map's granule: every mapping we make starts on such a boundary. */
 #define FTM_MAP_SHIFT        12u

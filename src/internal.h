@@ -55,6 +55,7 @@ typedef struct ftm_block {
 #define FTM_B_FREE       1u  /* the block is free and sits in a free list */
 #define FTM_B_PREV_FREE  2u  /* the block before this one is free */
 #define FTM_B_FIRST      4u  /* the first block of its zone */
+#define FTM_B_DECAY      8u  /* whole-zone free block on the heap's decay list */
 #define FTM_B_FLAGS      15u
 #define FTM_HDR          ((uint32_t)sizeof(ftm_block))
 /* A free block keeps its list links after the header: 16 bytes of payload. */
@@ -111,7 +112,12 @@ typedef struct ftm_heap {
 	size_t zone_size;       /* bytes mapped per zone: a page multiple */
 	size_t nzones;          /* zones mapped now */
 	size_t nempty;          /* of which entirely free */
-	size_t retain;          /* entirely free zones kept mapped, at most */
+	size_t reserve;         /* empty zones kept for good, at most */
+	size_t decay_max;       /* empty zones waiting on the decay list, at most */
+	size_t ndecay;          /* empty zones waiting on the decay list now */
+	uint64_t ops;           /* allocations and frees so far: the decay clock */
+	ftm_block *decay_head;  /* oldest waiting zone's block (see zone.c) */
+	ftm_block *decay_tail;
 } ftm_heap;
 
 /*
@@ -136,7 +142,7 @@ typedef enum ftm_err {
 } ftm_err;
 
 void ftm_heap_setup(ftm_heap *h, struct ftm_arena *a, enum ftm_kind kind,
-                    uint32_t max_request, size_t zone_size, size_t retain);
+                    uint32_t max_request, size_t zone_size, size_t reserve, size_t decay_max);
 void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align);
 ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out);
 ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b);

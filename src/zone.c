@@ -12,6 +12,8 @@
  *      header write goes through set_header().
  *  I4. A zone is empty exactly when its first block is free and reaches the
  *      sentinel; heap->nempty counts such zones.
+ *  I5. An empty zone's block has FTM_B_DECAY exactly when it is on the
+ *      heap's decay list, which is ordered by the time it went there.
  */
 #include "internal.h"
 
@@ -75,13 +77,14 @@ static inline ftm_zone *zone_of_first(ftm_block *first) { return (ftm_zone *)fir
 /* ---- heap and zone life cycle -------------------------------------- */
 
 void ftm_heap_setup(ftm_heap *h, ftm_arena *a, enum ftm_kind kind,
-                    uint32_t max_request, size_t zone_size, size_t retain)
+                    uint32_t max_request, size_t zone_size, size_t reserve, size_t decay_max)
 {
 	h->arena = a;
 	h->kind = kind;
 	h->max_request = max_request;
 	h->zone_size = zone_size;
-	h->retain = retain;
+	h->reserve = reserve;
+	h->decay_max = decay_max;
 }
 
 /* Map a new zone and put its one big free block into the free lists. */
@@ -107,6 +110,51 @@ static bool zone_create(ftm_heap *h)
 	return true;
 }
 
+/* ---- the decay list of empty zones ------------------------------------ */
+
+/*
+ * An empty zone beyond the heap's reserve waits on the decay list: if it is
+ * reused within FTM_DECAY_OPS operations it costs nothing, otherwise it is
+ * unmapped.  The list lives in the empty zone's own free block, after the
+ * free-list links (the block is a whole zone: there is room).
+ */
+typedef struct ftm_decay {
+	ftm_block *next, *prev;
+	uint64_t since;         /* h->ops when the zone went on the list */
+} ftm_decay;
+
+static inline ftm_decay *decay_of(ftm_block *b) { return (ftm_decay *)(ftm_blinks(b) + 1); }
+
+static void decay_push(ftm_heap *h, ftm_block *b)
+{
+	ftm_decay *d = decay_of(b);
+	d->next = NULL;
+	d->prev = h->decay_tail;
+	d->since = h->ops;
+	if (h->decay_tail)
+		decay_of(h->decay_tail)->next = b;
+	else
+		h->decay_head = b;
+	h->decay_tail = b;
+	h->ndecay++;
+	set_header(b, b->prev_size, b->size_flags | FTM_B_DECAY, 0);
+}
+
+static void decay_unlink(ftm_heap *h, ftm_block *b)
+{
+	ftm_decay *d = decay_of(b);
+	if (d->prev)
+		decay_of(d->prev)->next = d->next;
+	else
+		h->decay_head = d->next;
+	if (d->next)
+		decay_of(d->next)->prev = d->prev;
+	else
+		h->decay_tail = d->prev;
+	h->ndecay--;
+	set_header(b, b->prev_size, b->size_flags & ~FTM_B_DECAY, 0);
+}
+
 /* b is the whole, free block of an empty zone, not in any free list. */
 static void zone_release(ftm_heap *h, ftm_block *b)
 {
@@ -116,6 +164,24 @@ static void zone_release(ftm_heap *h, ftm_block *b)
 	ftm_os_unmap(z, size);
 	h->nzones--;
 	h->nempty--;
+}
+
+/* Unmap the oldest waiting zone. */
+static void decay_release_oldest(ftm_heap *h)
+{
+	ftm_block *b = h->decay_head;
+	decay_unlink(h, b);
+	ftm_freelist_remove(&h->free, b);
+	zone_release(h, b);
+}
+
+/* One tick of the heap's clock: at most one zone that waited too long goes. */
+static inline void heap_tick(ftm_heap *h)
+{
+	h->ops++;
+	if (ftm_unlikely(h->decay_head != NULL) &&
+	    h->ops - decay_of(h->decay_head)->since > FTM_DECAY_OPS)
+		decay_release_oldest(h);
 }
 
 /* ---- splitting ------------------------------------------------------ */
@@ -185,8 +251,11 @@ void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align)
 			return NULL;
 	}
 	ftm_freelist_remove(&h->free, b);
-	if (whole_zone(b))
+	if (whole_zone(b)) {
 		h->nempty--;               /* I4: the zone is no longer empty */
+		if (b->size_flags & FTM_B_DECAY)
+			decay_unlink(h, b);    /* I5 */
+	}
 	if (align > FTM_ALIGN)
 		b = carve_aligned(h, b, align);
 	/* b is out of the lists; mark it allocated, then give back the tail */
@@ -194,6 +263,7 @@ void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align)
 	split_tail(h, b, size);
 	ftm_block *next = ftm_bnext(b);
 	set_prev(next, false, ftm_bsize(b));
+	heap_tick(h);
 	return ftm_buser(b);
 }
 
@@ -258,14 +328,17 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 	set_header(b, b->prev_size, size | FTM_B_FREE | keep, 0);
 	set_prev(next, true, size);
 
+	ftm_freelist_insert(&h->free, b);
 	if (whole_zone(b)) {
+		/* I4: an empty zone; kept as reserve, or left to decay */
 		h->nempty++;
-		if (h->nempty > h->retain) {
-			zone_release(h, b);
-			return FTM_OK;
+		if (h->nempty > h->reserve) {
+			decay_push(h, b);
+			if (h->ndecay > h->decay_max)
+				decay_release_oldest(h);
 		}
 	}
-	ftm_freelist_insert(&h->free, b);
+	heap_tick(h);
 	return FTM_OK;
 }
 
