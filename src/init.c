@@ -4,11 +4,12 @@
  * The first malloc may come from the dynamic loader, from another library's
  * constructor or from a thread, before our constructor runs: ftm_init() is
  * called by every entry point, and the set-up calls nothing that allocates
- * (getpagesize, getauxval, getrlimit).
+ * (getpagesize, getauxval, getrlimit; env.c reads environ in place).
  */
 #include "internal.h"
 
 #include <sys/auxv.h>
+#include <unistd.h>
 
 ftm_globals ftm_g;
 
@@ -40,6 +41,7 @@ void ftm_init_slow(void)
 		ftm_g.page_size = ftm_os_page_size();
 		ftm_g.secret = read_secret();
 		ftm_g.vm_limit = ftm_os_vm_limit();
+		ftm_env_load();
 		ftm_arena_setup(&ftm_main_arena);
 		atomic_store_explicit(&ftm_g.state, 2, memory_order_release);
 		return;
@@ -57,5 +59,13 @@ __attribute__((constructor))
 static void ftm_constructor(void)
 {
 	ftm_init();
+	ftm_env_load();             /* if the first call came before environ was set */
 	pthread_atfork(prepare_fork, parent_after_fork, child_after_fork);
+}
+
+__attribute__((destructor))
+static void ftm_destructor(void)
+{
+	if (ftm_opt.show_at_exit)
+		ftm_show(STDERR_FILENO, false);
 }

@@ -15,6 +15,7 @@
  *   alloc.c    the public allocation functions (malloc, calloc, realloc, ...)
  *   free.c     free() and pointer validation
  *   init.c     lazy initialisation, the per-process secret, fork handlers
+ *   env.c      the FT_MALLOC_* environment variables, secure-execution mode
  *   show.c     show_alloc_mem(), show_alloc_mem_ex()
  *   diag.c     formatted output without stdio, fatal diagnostics
  */
@@ -271,6 +272,19 @@ void ftm_out_flush(ftm_out *o);
 FTM_NORETURN void ftm_misuse(const char *func, ftm_err err, const void *p, size_t block);
 
 
+
+/* env.c: the FT_MALLOC_* variables (all false/zero when unset or ignored) */
+typedef struct ftm_options {
+	bool loaded;            /* environ was read (or deliberately ignored) */
+	bool show_at_exit;      /* FT_MALLOC_SHOW_AT_EXIT */
+} ftm_options;
+
+extern ftm_options ftm_opt;
+void ftm_env_load(void);
+bool ftm_secure_mode(void);
+
+/* show.c */
+void ftm_show(int fd, bool ex);
 
 /* free.c: validation shared by free, realloc and malloc_usable_size */
 uintptr_t ftm_owner_of(void *p, const char *func);

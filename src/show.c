@@ -104,9 +104,9 @@ static void summary_line(show_ctx *c, const char *label, size_t v, const char *u
 	ftm_out_str(&c->out, unit);
 }
 
-static void show(bool ex)
+void ftm_show(int fd, bool ex)
 {
-	show_ctx c = { .out = { .fd = STDOUT_FILENO }, .ex = ex };
+	show_ctx c = { .out = { .fd = fd }, .ex = ex };
 	ftm_init();
 	ftm_arenas_lock_all();
 	ftm_pagemap_walk(visit, &c);
@@ -127,5 +127,5 @@ static void show(bool ex)
 	ftm_out_flush(&c.out);
 }
 
-FTM_EXPORT void show_alloc_mem(void) { show(false); }
-FTM_EXPORT void show_alloc_mem_ex(void) { show(true); }
+FTM_EXPORT void show_alloc_mem(void) { ftm_show(STDOUT_FILENO, false); }
+FTM_EXPORT void show_alloc_mem_ex(void) { ftm_show(STDOUT_FILENO, true); }
