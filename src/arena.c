@@ -93,6 +93,16 @@ void ftm_arenas_unlock_all(void)
 	pthread_mutex_unlock(&ftm_main_arena.lock);
 }
 
+bool ftm_arenas_trim(void)
+{
+	ftm_arena *a = &ftm_main_arena;
+	pthread_mutex_lock(&a->lock);
+	bool any = ftm_heap_trim(&a->tiny);
+	any |= ftm_heap_trim(&a->small);
+	pthread_mutex_unlock(&a->lock);
+	return any;
+}
+
 void ftm_arenas_atfork_child(void)
 {
 	ftm_pagemap_atfork_child();

@@ -16,7 +16,8 @@
  *   free.c     free() and pointer validation
  *   init.c     lazy initialisation, the per-process secret, fork handlers
  *   env.c      the FT_MALLOC_* environment variables, secure-execution mode
- *   show.c     show_alloc_mem(), show_alloc_mem_ex()
+ *   show.c     show_alloc_mem(), show_alloc_mem_ex(), the heap census
+ *   compat.c   glibc's mallopt, malloc_trim, mallinfo, ... for static links
  *   diag.c     formatted output without stdio, fatal diagnostics
  */
 #ifndef FTM_INTERNAL_H
@@ -56,7 +57,7 @@ typedef struct ftm_block {
 #define FTM_B_FREE       1u  /* the block is free and sits in a free list */
 #define FTM_B_PREV_FREE  2u  /* the block before this one is free */
 #define FTM_B_FIRST      4u  /* the first block of its zone */
-#define FTM_B_DECAY      8u  /* whole-zone free block on the heap's decay list */
+#define FTM_B_DECAY      8u  /* whole-zone free block on the heap's empty list */
 #define FTM_B_FLAGS      15u
 #define FTM_HDR          ((uint32_t)sizeof(ftm_block))
 /* A free block keeps its list links after the header: 16 bytes of payload. */
@@ -114,10 +115,10 @@ typedef struct ftm_heap {
 	size_t nzones;          /* zones mapped now */
 	size_t nempty;          /* of which entirely free */
 	size_t reserve;         /* empty zones kept for good, at most */
-	size_t decay_max;       /* empty zones waiting on the decay list, at most */
-	size_t ndecay;          /* empty zones waiting on the decay list now */
+	size_t decay_max;       /* more empty zones that may wait to be reused */
+	size_t ndecay;          /* empty zones on the empty list now */
 	uint64_t ops;           /* allocations and frees so far: the decay clock */
-	ftm_block *decay_head;  /* oldest waiting zone's block (see zone.c) */
+	ftm_block *decay_head;  /* the empty list, oldest first (see zone.c) */
 	ftm_block *decay_tail;
 } ftm_heap;
 
@@ -283,8 +284,22 @@ extern ftm_options ftm_opt;
 void ftm_env_load(void);
 bool ftm_secure_mode(void);
 
-/* show.c */
+/* show.c: the heap walked in address order, printed or counted */
+typedef struct ftm_census {
+	size_t total;           /* bytes the program asked for, all live blocks */
+	size_t used_blocks, used_bytes;        /* zone blocks: count, usable bytes */
+	size_t free_blocks, free_bytes, largest_free;
+	size_t zones[3];        /* zones by kind; [FTM_LARGE]: LARGE mappings */
+	size_t mapped;          /* bytes mapped by zones and LARGE mappings */
+	size_t large_bytes;     /* of which LARGE mappings */
+} ftm_census;
+
 void ftm_show(int fd, bool ex);
+void ftm_census_take(ftm_census *n);
+
+/* zone.c: give every empty zone back (malloc_trim); true if any went */
+bool ftm_heap_trim(ftm_heap *h);
+bool ftm_arenas_trim(void);
 
 /* free.c: validation shared by free, realloc and malloc_usable_size */
 uintptr_t ftm_owner_of(void *p, const char *func);

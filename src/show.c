@@ -10,11 +10,9 @@
 #include <unistd.h>
 
 typedef struct show_ctx {
-	ftm_out out;
+	ftm_out out;             /* fd -1: count only (ftm_census_take) */
 	bool ex;                 /* show_alloc_mem_ex: free blocks and summaries */
-	size_t total;            /* bytes asked for by the program, all blocks */
-	size_t free_bytes, free_blocks, largest_free;
-	size_t zones[3], mapped;
+	ftm_census n;
 } show_ctx;
 
 static const char *const kind_name[] = { "TINY", "SMALL", "LARGE" };
@@ -46,20 +44,22 @@ static void show_zone(show_ctx *c, ftm_zone *z)
 		size_t usable = ftm_bsize(b) - FTM_HDR;
 		if (!ftm_bfree(b)) {
 			block_line(c, "", (uintptr_t)ftm_buser(b), b->req, " bytes\n");
-			c->total += b->req;
+			c->n.total += b->req;
+			c->n.used_bytes += usable;
+			c->n.used_blocks++;
 			used++;
 			continue;
 		}
 		free_bytes += usable;
 		largest = usable > largest ? usable : largest;
-		c->free_blocks++;
+		c->n.free_blocks++;
 		if (c->ex)
 			block_line(c, "  free ", (uintptr_t)ftm_buser(b), usable, " bytes\n");
 	}
-	c->free_bytes += free_bytes;
-	c->largest_free = largest > c->largest_free ? largest : c->largest_free;
-	c->zones[z->heap->kind]++;
-	c->mapped += z->size;
+	c->n.free_bytes += free_bytes;
+	c->n.largest_free = largest > c->n.largest_free ? largest : c->n.largest_free;
+	c->n.zones[z->heap->kind]++;
+	c->n.mapped += z->size;
 	if (c->ex) {
 		ftm_out_str(&c->out, "  zone ");
 		ftm_out_dec(&c->out, z->size);
@@ -77,9 +77,10 @@ static void show_large(show_ctx *c, ftm_large *l)
 {
 	zone_head(c, FTM_LARGE, l);
 	block_line(c, "", (uintptr_t)l->user, l->req, " bytes\n");
-	c->total += l->req;
-	c->zones[FTM_LARGE]++;
-	c->mapped += l->map_size;
+	c->n.total += l->req;
+	c->n.large_bytes += l->map_size;
+	c->n.zones[FTM_LARGE]++;
+	c->n.mapped += l->map_size;
 	if (c->ex) {
 		ftm_out_str(&c->out, "  mapping ");
 		ftm_out_dec(&c->out, l->map_size);
@@ -104,27 +105,40 @@ static void summary_line(show_ctx *c, const char *label, size_t v, const char *u
 	ftm_out_str(&c->out, unit);
 }
 
+static void walk(show_ctx *c)
+{
+	ftm_init();
+	ftm_arenas_lock_all();
+	ftm_pagemap_walk(visit, c);
+	ftm_arenas_unlock_all();
+}
+
 void ftm_show(int fd, bool ex)
 {
 	show_ctx c = { .out = { .fd = fd }, .ex = ex };
-	ftm_init();
-	ftm_arenas_lock_all();
-	ftm_pagemap_walk(visit, &c);
-	ftm_arenas_unlock_all();
-	summary_line(&c, "Total : ", c.total, " bytes\n");
+	walk(&c);
+	summary_line(&c, "Total : ", c.n.total, " bytes\n");
 	if (ex) {
-		summary_line(&c, "Free : ", c.free_bytes, " bytes");
-		summary_line(&c, " in ", c.free_blocks, " blocks");
-		summary_line(&c, ", largest ", c.largest_free, " bytes\n");
+		summary_line(&c, "Free : ", c.n.free_bytes, " bytes");
+		summary_line(&c, " in ", c.n.free_blocks, " blocks");
+		summary_line(&c, ", largest ", c.n.largest_free, " bytes\n");
 		/* external fragmentation: how much of the free space is not in the largest block */
-		size_t frag = c.free_bytes ? 100 - c.largest_free * 100 / c.free_bytes : 0;
+		size_t frag = c.n.free_bytes ? 100 - c.n.largest_free * 100 / c.n.free_bytes : 0;
 		summary_line(&c, "Fragmentation : ", frag, " %\n");
-		summary_line(&c, "Zones : ", c.zones[FTM_TINY], " TINY, ");
-		summary_line(&c, "", c.zones[FTM_SMALL], " SMALL, ");
-		summary_line(&c, "", c.zones[FTM_LARGE], " LARGE, ");
-		summary_line(&c, "", c.mapped, " bytes mapped\n");
+		summary_line(&c, "Zones : ", c.n.zones[FTM_TINY], " TINY, ");
+		summary_line(&c, "", c.n.zones[FTM_SMALL], " SMALL, ");
+		summary_line(&c, "", c.n.zones[FTM_LARGE], " LARGE, ");
+		summary_line(&c, "", c.n.mapped, " bytes mapped\n");
 	}
 	ftm_out_flush(&c.out);
+}
+
+/* The same walk, counting only. */
+void ftm_census_take(ftm_census *n)
+{
+	show_ctx c = { .out = { .fd = -1 } };
+	walk(&c);
+	*n = c.n;
 }
 
 FTM_EXPORT void show_alloc_mem(void) { ftm_show(STDOUT_FILENO, false); }

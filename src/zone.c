@@ -13,7 +13,8 @@
  *  I4. A zone is empty exactly when its first block is free and reaches the
  *      sentinel; heap->nempty counts such zones.
  *  I5. An empty zone's block has FTM_B_DECAY exactly when it is on the
- *      heap's decay list, which is ordered by the time it went there.
+ *      heap's empty list, which is ordered by the time it went there; every
+ *      empty zone is on it but for a new zone, which is used at once.
  */
 #include "internal.h"
 
@@ -110,13 +111,15 @@ static bool zone_create(ftm_heap *h)
 	return true;
 }
 
-/* ---- the decay list of empty zones ------------------------------------ */
+/* ---- the list of empty zones ------------------------------------------- */
 
 /*
- * An empty zone beyond the heap's reserve waits on the decay list: if it is
- * reused within FTM_DECAY_OPS operations it costs nothing, otherwise it is
- * unmapped.  The list lives in the empty zone's own free block, after the
- * free-list links (the block is a whole zone: there is room).
+ * Every empty zone waits on its heap's empty list, oldest first.  The
+ * youngest h->reserve of them stay for good; an older one that is not
+ * reused within FTM_DECAY_OPS operations of the heap is unmapped, and so
+ * is the oldest when more than reserve + decay_max wait.  The list lives in
+ * the empty zone's own free block, after the free-list links (the block is
+ * a whole zone: there is room).
  */
 typedef struct ftm_decay {
 	ftm_block *next, *prev;
@@ -179,9 +182,18 @@ static void decay_release_oldest(ftm_heap *h)
 static inline void heap_tick(ftm_heap *h)
 {
 	h->ops++;
-	if (ftm_unlikely(h->decay_head != NULL) &&
+	if (ftm_unlikely(h->ndecay > h->reserve) &&
 	    h->ops - decay_of(h->decay_head)->since > FTM_DECAY_OPS)
 		decay_release_oldest(h);
+}
+
+/* malloc_trim(): every empty zone goes now. */
+bool ftm_heap_trim(ftm_heap *h)
+{
+	bool any = h->decay_head != NULL;
+	while (h->decay_head)
+		decay_release_oldest(h);
+	return any;
 }
 
 /* ---- splitting ------------------------------------------------------ */
@@ -330,13 +342,11 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 
 	ftm_freelist_insert(&h->free, b);
 	if (whole_zone(b)) {
-		/* I4: an empty zone; kept as reserve, or left to decay */
+		/* I4, I5: an empty zone waits on the empty list */
 		h->nempty++;
-		if (h->nempty > h->reserve) {
-			decay_push(h, b);
-			if (h->ndecay > h->decay_max)
-				decay_release_oldest(h);
-		}
+		decay_push(h, b);
+		if (h->ndecay > h->reserve + h->decay_max)
+			decay_release_oldest(h);
 	}
 	heap_tick(h);
 	return FTM_OK;
