@@ -9,7 +9,8 @@
  * unprivileged user cannot steer a privileged program's allocator.
  *
  * The variables (README.md has the user-facing table):
- *   FT_MALLOC_SHOW_AT_EXIT=0|1   1: show_alloc_mem() to stderr at exit
+ *   FT_MALLOC_SHOW_AT_EXIT=0|1   1: show_alloc_mem() to stderr at exit()
+ *                                (from a destructor: _exit() skips it)
  */
 #include "internal.h"
 
