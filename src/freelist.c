@@ -9,8 +9,9 @@
  *   s <  1024: class s/16 (one class per 16 bytes: an exact fit)
  *   s >= 1024: fl = log2(s), 32 classes per power of two, so a class spans
  *              1/32 of its size and the fit is within about 3% of best.
- * find(size) starts from the first class whose every block is >= size,
- * so it never has to look at a block twice: O(1).
+ * find(size) first tries a few blocks of size's own class (which also
+ * holds smaller blocks when size is off a class boundary), then takes the
+ * first class whose every block is >= size: O(1) either way.
  */
 #include "internal.h"
 
@@ -74,11 +75,30 @@ void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b)
 		unmark(fl, c);
 }
 
-/* A free block of at least `size` bytes from the smallest class that has
- * one, or NULL.  The block stays in its list: the caller removes it. */
+/* How many blocks of the request's own class find() looks at. */
+#define FTM_FLOOR_PROBE 8u
+
+/*
+ * A free block of at least `size` bytes, or NULL; it stays in its list:
+ * the caller removes it.  Best fit first: a size off a class boundary
+ * shares its class with smaller blocks, so the first few blocks of that
+ * class are tried (the smallest that fits wins); then the first block of
+ * the smallest class whose every block fits.
+ */
 ftm_block *ftm_freelist_find(ftm_freelist *fl, uint32_t size)
 {
+	unsigned floor = class_floor(size);
 	unsigned c = class_ceil(size);
+	if (floor != c && floor < FTM_NCLASSES) {
+		ftm_block *best = NULL;
+		unsigned probe = 0;
+		for (ftm_block *b = fl->heads[floor]; b && probe < FTM_FLOOR_PROBE;
+		     b = ftm_blinks(b)->next, probe++)
+			if (ftm_bsize(b) >= size && (!best || ftm_bsize(b) < ftm_bsize(best)))
+				best = b;
+		if (best)
+			return best;
+	}
 	if (c >= FTM_NCLASSES)
 		return NULL;
 	unsigned w = c >> 6;

@@ -30,11 +30,17 @@ void *ftm_large_alloc(size_t n, size_t align)
 	size_t page = ftm_g.page_size;
 	size_t off = (FTM_LARGE_HDR + align - 1) & ~(align - 1);  /* user offset if align <= page */
 	size_t slack = align > page ? align : 0;                  /* room to find an aligned spot */
-	if (n > SIZE_MAX - off - slack - page || off + slack + n > ftm_os_vm_limit()) {
+	size_t span = n ? n : 1;         /* a 0-byte block still owns the byte at its pointer */
+	size_t need;
+	if (off < FTM_LARGE_HDR ||       /* align near 2^63: the rounding wrapped */
+	    __builtin_add_overflow(off, slack, &need) ||
+	    __builtin_add_overflow(need, span, &need) ||
+	    __builtin_add_overflow(need, page, &need) ||
+	    need > ftm_os_vm_limit()) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	size_t len = ftm_page_round(off + n + slack);
+	size_t len = ftm_page_round(off + slack + span);
 	char *map = ftm_os_map(len);
 	if (!map)
 		return NULL;
@@ -43,7 +49,7 @@ void *ftm_large_alloc(size_t n, size_t align)
 		/* keep only the pages from the header before `user` to its end */
 		user = (char *)(((uintptr_t)map + FTM_LARGE_HDR + align - 1) & ~(uintptr_t)(align - 1));
 		char *start = (char *)((uintptr_t)(user - FTM_LARGE_HDR) & ~(uintptr_t)(page - 1));
-		char *end = map + ftm_page_round((size_t)(user - map) + n);
+		char *end = map + ftm_page_round((size_t)(user - map) + span);
 		ftm_os_unmap(map, (size_t)(start - map));
 		ftm_os_unmap(end, (size_t)(map + len - end));
 		len = (size_t)(end - start);

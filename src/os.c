@@ -32,26 +32,31 @@ void *ftm_os_map(size_t len)
 	return p;
 }
 
-/* Map exactly at addr, or fail without disturbing anything already there. */
+/* Map exactly at addr, or fail without disturbing anything already there.
+ * A failure is an answer, not an error: errno is left as it was. */
 void *ftm_os_map_at(void *addr, size_t len)
 {
 	if ((uintptr_t)addr + len > FTM_ADDR_LIMIT || (uintptr_t)addr + len < (uintptr_t)addr)
 		return NULL;
+	int saved = errno;
 	void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	if (p != addr) {          /* an old kernel placed it elsewhere */
+	if (p != MAP_FAILED && p != addr) {   /* an old kernel placed it elsewhere */
 		munmap(p, len);
-		return NULL;
+		p = MAP_FAILED;
 	}
-	return p;
+	errno = saved;
+	return p == MAP_FAILED ? NULL : p;
 }
 
+/* errno is left as it was: callers such as realloc succeed all the same. */
 void ftm_os_unmap(void *addr, size_t len)
 {
-	if (len)
+	if (len) {
+		int saved = errno;
 		munmap(addr, len);
+		errno = saved;
+	}
 }
 
 size_t ftm_os_page_size(void)
