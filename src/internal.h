@@ -51,7 +51,7 @@ typedef struct ftm_block {
 	uint32_t prev_size;   /* size of the block physically before this one */
 	uint32_t size_flags;  /* size of this block, header included | FTM_B_* */
 	uint32_t req;         /* bytes the program asked for; 0 while free */
-	uint32_t check;       /* ftm_block_check() of the fields above */
+	uint32_t check;       /* ftm_block_check() of the fields above but req */
 } ftm_block;
 
 #define FTM_B_FREE       1u  /* the block is free and sits in a free list */
