@@ -112,14 +112,18 @@ prep() {
 	}' > work.sql
 
 	# A copy of ft_malloc's own sources: the files git knows (tracked, and
-	# new ones not ignored), as they are in the source folder.  Without git
-	# or a git checkout, no copy: system.exp reports the build UNSUPPORTED.
+	# new ones not ignored), as they are in the source folder; or, in a
+	# release tree that was never configured in place (make distcheck's),
+	# the whole tree.  Else no copy: system.exp reports the build UNSUPPORTED.
 	set +e
 	if (cd "$srctop" && git ls-files -z -co --exclude-standard) > src.list &&
 	    (cd "$srctop" && xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh) \
 	    < src.list > src.files && mkdir -p src &&
 	    (cd "$srctop" && tar --null -T - -cf -) < src.files | tar -C src -xf - &&
 	    test -f src/configure.ac && test -x src/autogen.sh; then
+		:
+	elif rm -rf src && test -f "$srctop/configure.ac" && test -x "$srctop/autogen.sh" &&
+	    test ! -f "$srctop/config.status" && cp -R "$srctop" src && chmod -R u+w src; then
 		:
 	else
 		echo "workloads.sh: no copy of the sources of $srctop (not a git checkout?)" >&2
