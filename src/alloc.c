@@ -30,6 +30,11 @@ static void *alloc_or_enomem(size_t n, size_t align)
 
 FTM_EXPORT void *malloc(size_t n)
 {
+	if (ftm_likely(n <= FTM_TCACHE_MAX_REQ)) {  /* the fast path: this thread's cache */
+		void *p = ftm_tcache_pop(n);
+		if (ftm_likely(p != NULL))
+			return p;
+	}
 	ftm_init();
 	return alloc_or_enomem(n, FTM_ALIGN);
 }
@@ -41,6 +46,11 @@ FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 	if (__builtin_mul_overflow(nmemb, size, &n) || n > FTM_MAX_REQUEST) {
 		errno = ENOMEM;
 		return NULL;
+	}
+	if (n <= FTM_TCACHE_MAX_REQ) {
+		void *p = ftm_tcache_pop(n);
+		if (p)
+			return memset(p, 0, n);
 	}
 	void *p = ftm_alloc_zeroed(n);
 	if (!p)
@@ -108,9 +118,13 @@ FTM_EXPORT void *realloc(void *p, size_t n)
 	size_t old = 0;
 	if (resize_in_place(p, n, &old))
 		return p;
-	void *q = alloc_or_enomem(n, FTM_ALIGN);
-	if (!q)
+	/* a block that grows into LARGE gets room to grow on (large.c) */
+	void *q = n > FTM_SMALL_MAX && n <= FTM_MAX_REQUEST && n > old
+	          ? ftm_large_alloc_growing(n) : alloc_or_enomem(n, FTM_ALIGN);
+	if (!q) {
+		errno = ENOMEM;
 		return NULL;            /* p stays valid and unchanged */
+	}
 	memcpy(q, p, old < n ? old : n);
 	ftm_free_ptr(p, "realloc");
 	return q;

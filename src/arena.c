@@ -9,7 +9,9 @@
 
 #include <string.h>
 
-ftm_arena ftm_main_arena = { .lock = PTHREAD_MUTEX_INITIALIZER };
+/* An adaptive mutex spins a little before it sleeps: arena critical
+ * sections are short, so waiting threads rarely need the futex. */
+ftm_arena ftm_main_arena = { .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP };
 
 ftm_arena *ftm_arena_get(void) { return &ftm_main_arena; }
 
@@ -37,7 +39,7 @@ void ftm_arena_setup(ftm_arena *a)
 }
 
 /* The heap that serves n bytes, or NULL for LARGE. */
-static inline ftm_heap *heap_for(ftm_arena *a, size_t n)
+ftm_heap *ftm_heap_for(ftm_arena *a, size_t n)
 {
 	if (n <= FTM_TINY_MAX)
 		return &a->tiny;
@@ -54,7 +56,7 @@ static inline ftm_heap *heap_for(ftm_arena *a, size_t n)
 void *ftm_alloc(size_t n, size_t align)
 {
 	ftm_arena *a = ftm_arena_get();
-	ftm_heap *h = heap_for(a, n);
+	ftm_heap *h = ftm_heap_for(a, n);
 	if (h && align <= FTM_ZONE_MAX_ALIGN) {
 		pthread_mutex_lock(&a->lock);
 		void *p = ftm_heap_alloc(h, n, align);
@@ -68,9 +70,9 @@ void *ftm_alloc(size_t n, size_t align)
 void *ftm_alloc_zeroed(size_t n)
 {
 	ftm_arena *a = ftm_arena_get();
-	ftm_heap *h = heap_for(a, n);
+	ftm_heap *h = ftm_heap_for(a, n);
 	if (!h)
-		return ftm_large_alloc(n, FTM_ALIGN);
+		return ftm_large_alloc_zeroed(n);
 	pthread_mutex_lock(&a->lock);
 	void *p = ftm_heap_alloc(h, n, FTM_ALIGN);
 	pthread_mutex_unlock(&a->lock);
@@ -85,26 +87,49 @@ void ftm_arenas_lock_all(void)
 {
 	pthread_mutex_lock(&ftm_main_arena.lock);
 	ftm_pagemap_lock();
+	ftm_large_cache_lock();
 }
 
 void ftm_arenas_unlock_all(void)
 {
+	ftm_large_cache_unlock();
 	ftm_pagemap_unlock();
 	pthread_mutex_unlock(&ftm_main_arena.lock);
 }
 
-bool ftm_arenas_trim(void)
+/*
+ * Give every reserve back: this thread's cached blocks, empty zones and
+ * cached LARGE mappings.  For
+ * malloc_trim(), and when a mapping fails: under RLIMIT_AS or RLIMIT_DATA,
+ * what we hold in reserve must not make a request fail.  The caller holds
+ * the arena lock when `locked`.  True if anything was unmapped.
+ */
+bool ftm_arena_reclaim(ftm_arena *a, bool locked)
 {
-	ftm_arena *a = &ftm_main_arena;
-	pthread_mutex_lock(&a->lock);
+	if (!locked)
+		pthread_mutex_lock(&a->lock);
+	ftm_tcache *tc = &ftm_tc;           /* this thread's cached blocks may pin zones */
+	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
+		ftm_tcache_flush_locked(tc, i, tc->count[i]);
 	bool any = ftm_heap_trim(&a->tiny);
 	any |= ftm_heap_trim(&a->small);
-	pthread_mutex_unlock(&a->lock);
+	if (!locked)
+		pthread_mutex_unlock(&a->lock);
+	any |= ftm_large_cache_trim();
 	return any;
+}
+
+bool ftm_arenas_trim(void)
+{
+	return ftm_arena_reclaim(&ftm_main_arena, false);
 }
 
 void ftm_arenas_atfork_child(void)
 {
 	ftm_pagemap_atfork_child();
-	pthread_mutex_init(&ftm_main_arena.lock, NULL);
+	ftm_large_cache_atfork_child();
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&ftm_main_arena.lock, &attr);
 }

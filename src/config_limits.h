@@ -27,6 +27,12 @@
 #define FTM_DECAY_OPS        4096u
 #define FTM_DECAY_MAX_BYTES  (16u * 1024 * 1024)
 
+/* Freed LARGE mappings kept for reuse (large.c): how many, how many bytes in
+ * all, and after how many LARGE allocations and frees an unused one goes. */
+#define FTM_LARGE_CACHE_SLOTS  8u
+#define FTM_LARGE_CACHE_BYTES  (32u * 1024 * 1024)
+#define FTM_LARGE_CACHE_OPS    64u
+
 /* The page map's granule: every mapping we make starts on such a boundary. */
 #define FTM_MAP_SHIFT        12u
 

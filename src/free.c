@@ -61,7 +61,7 @@ void ftm_free_ptr(void *p, const char *func)
 
 FTM_EXPORT void free(void *p)
 {
-	if (!p)
+	if (!p || ftm_tcache_push(p))   /* the fast path: into this thread's cache */
 		return;
 	int saved = errno;          /* free() never changes errno */
 	ftm_init();

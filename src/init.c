@@ -40,6 +40,7 @@ void ftm_init_slow(void)
 	                                            memory_order_acq_rel, memory_order_acquire)) {
 		ftm_g.page_size = ftm_os_page_size();
 		ftm_g.secret = read_secret();
+		ftm_g.cache_key = (ftm_g.secret * 0x9e3779b97f4a7c15ull) | 1;
 		ftm_g.vm_limit = ftm_os_vm_limit();
 		ftm_env_load();
 		ftm_arena_setup(&ftm_main_arena);

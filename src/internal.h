@@ -13,6 +13,7 @@
  *   large.c    LARGE blocks, one mapping each
  *   arena.c    the arena object: chooses TINY, SMALL or LARGE, takes locks
  *   alloc.c    the public allocation functions (malloc, calloc, realloc, ...)
+ *   tcache.c   per-thread caches of blocks up to 4 KiB: the lock-free fast paths
  *   free.c     free() and pointer validation
  *   init.c     lazy initialisation, the per-process secret, fork handlers
  *   env.c      the FT_MALLOC_* environment variables, secure-execution mode
@@ -146,6 +147,7 @@ typedef enum ftm_err {
 void ftm_heap_setup(ftm_heap *h, struct ftm_arena *a, enum ftm_kind kind,
                     uint32_t max_request, size_t zone_size, size_t reserve, size_t decay_max);
 void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align);
+ftm_heap *ftm_heap_for(struct ftm_arena *a, size_t n);
 ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out);
 ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b);
 bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n);
@@ -174,6 +176,12 @@ typedef struct ftm_large {
 #define FTM_LARGE_HDR ((size_t)sizeof(ftm_large))
 
 void *ftm_large_alloc(size_t n, size_t align);
+void *ftm_large_alloc_zeroed(size_t n);
+void *ftm_large_alloc_growing(size_t n);
+bool ftm_large_cache_trim(void);
+void ftm_large_cache_lock(void);
+void ftm_large_cache_unlock(void);
+void ftm_large_cache_atfork_child(void);
 ftm_err ftm_large_lookup(ftm_large *l, void *p);
 void ftm_large_free(ftm_large *l);
 bool ftm_large_resize(ftm_large *l, size_t n);
@@ -213,6 +221,7 @@ ftm_arena *ftm_arena_get(void);
 void ftm_arena_setup(ftm_arena *a);
 void *ftm_alloc(size_t n, size_t align);
 void *ftm_alloc_zeroed(size_t n);
+bool ftm_arena_reclaim(ftm_arena *a, bool locked);
 void ftm_arenas_lock_all(void);
 void ftm_arenas_unlock_all(void);
 void ftm_arenas_atfork_child(void);
@@ -226,6 +235,7 @@ typedef struct ftm_globals {
 	_Atomic int state;      /* 0 new, 1 initialising, 2 ready */
 	size_t page_size;       /* getpagesize() at run time */
 	uint64_t secret;        /* per-process key of the header checks */
+	uint64_t cache_key;     /* marks a block sitting in a thread cache (tcache.c) */
 	size_t vm_limit;        /* RLIMIT_AS / RLIMIT_DATA soft limit, or SIZE_MAX */
 } ftm_globals;
 
@@ -300,6 +310,31 @@ void ftm_census_take(ftm_census *n);
 /* zone.c: give every empty zone back (malloc_trim); true if any went */
 bool ftm_heap_trim(ftm_heap *h);
 bool ftm_arenas_trim(void);
+
+/* tcache.c: per-thread caches of blocks up to 4 KiB (the fast paths) */
+#define FTM_TCACHE_MAX_REQ   4096u   /* requests up to this size are cached */
+#define FTM_TCACHE_MAX_BLOCK (FTM_TCACHE_MAX_REQ + FTM_HDR)
+#define FTM_TCACHE_BINS      (FTM_TCACHE_MAX_BLOCK / 16u + 2u)  /* +1: a refilled block may be 16 B bigger */
+#define FTM_TCACHE_BIN_BYTES 4096u   /* a list holds about this much (2 to 64 blocks) */
+#define FTM_TCACHE_BYTES     (256u * 1024)   /* a thread holds at most this much */
+
+typedef struct ftm_tcache {
+	void *head[FTM_TCACHE_BINS];        /* by block size / 16 */
+	uint16_t count[FTM_TCACHE_BINS];
+	uint32_t bytes;                     /* in all lists */
+	bool registered;                    /* flushed at thread exit */
+	bool disabled;                      /* the thread is exiting: no caching */
+} ftm_tcache;
+
+extern __thread ftm_tcache ftm_tc __attribute__((tls_model("initial-exec")));
+void *ftm_tcache_pop(size_t n);
+bool ftm_tcache_push(void *p);
+void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);
+void ftm_tcache_flush_locked(ftm_tcache *tc, unsigned idx, unsigned k);
+static inline bool ftm_is_cached(const void *p)
+{
+	return ((void *const *)p)[1] == (void *)ftm_g.cache_key;
+}
 
 /* free.c: validation shared by free, realloc and malloc_usable_size */
 uintptr_t ftm_owner_of(void *p, const char *func);

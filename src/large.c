@@ -5,12 +5,16 @@
  * Without an alignment request the user block starts right after the
  * 32-byte header.  The page map registers only the granule of the user
  * pointer, with the header as owner (tagged FTM_OWNER_LARGE).
- * Free unmaps at once; realloc grows by mapping the pages right after the
- * block when they are free, and shrinks by unmapping the tail.
+ * Free keeps a few recently freed mappings in a small cache (below) so a
+ * loop of large malloc/free neither maps nor faults fresh pages each turn;
+ * the rest are unmapped at once.  realloc grows by mapping the pages right
+ * after the block when they are free, with room to spare, and shrinks by
+ * unmapping the tail.
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <string.h>
 
 uint64_t ftm_large_check(const ftm_large *l)
 {
@@ -23,9 +27,117 @@ uint64_t ftm_large_check(const ftm_large *l)
 
 static inline void seal(ftm_large *l) { l->check = ftm_large_check(l); }
 
-/* A fresh mapping for n bytes with the user pointer aligned to `align`
- * (a power of two >= 16).  Fresh anonymous memory is zero-filled. */
-void *ftm_large_alloc(size_t n, size_t align)
+/* ---- the cache of freed mappings ---------------------------------------- */
+
+/*
+ * Up to FTM_LARGE_CACHE_SLOTS mappings, FTM_LARGE_CACHE_BYTES in all, stay
+ * mapped after free.  An allocation takes the smallest one that is big
+ * enough (cutting off a tail it does not need); a mapping that waited
+ * FTM_LARGE_CACHE_OPS LARGE operations unused is unmapped.  Cached mappings
+ * are out of the page map, so a double free is still caught.
+ */
+typedef struct cached_map {
+	char *base;
+	size_t size;
+	uint64_t since;         /* cache_ops when it was cached */
+} cached_map;
+
+static struct {
+	pthread_mutex_t lock;
+	cached_map slot[FTM_LARGE_CACHE_SLOTS];
+	unsigned n;
+	size_t bytes;
+	uint64_t ops;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Forget slot i (the caller unmaps or uses the mapping). */
+static cached_map take_slot(unsigned i)
+{
+	cached_map m = cache.slot[i];
+	cache.slot[i] = cache.slot[--cache.n];
+	cache.bytes -= m.size;
+	return m;
+}
+
+/* A cached mapping of at least len bytes, cut to len; or NULL. */
+static char *cache_get(size_t len)
+{
+	cached_map m = { 0 }, old[FTM_LARGE_CACHE_SLOTS];
+	unsigned nold = 0;
+	pthread_mutex_lock(&cache.lock);
+	cache.ops++;
+	int best = -1;
+	for (unsigned i = 0; i < cache.n; i++)
+		if (cache.slot[i].size >= len && (best < 0 || cache.slot[i].size < cache.slot[best].size))
+			best = (int)i;
+	if (best >= 0)
+		m = take_slot((unsigned)best);
+	for (unsigned i = 0; i < cache.n;)         /* and let old ones go */
+		if (cache.ops - cache.slot[i].since > FTM_LARGE_CACHE_OPS)
+			old[nold++] = take_slot(i);
+		else
+			i++;
+	pthread_mutex_unlock(&cache.lock);
+	for (unsigned i = 0; i < nold; i++)
+		ftm_os_unmap(old[i].base, old[i].size);
+	if (m.base && m.size > len)
+		ftm_os_unmap(m.base + len, m.size - len);
+	return m.base;
+}
+
+/* Keep a freed mapping if it fits; else, or for what it pushes out, unmap. */
+static void cache_put(char *base, size_t size)
+{
+	cached_map out[FTM_LARGE_CACHE_SLOTS + 1];
+	unsigned nout = 0;
+	pthread_mutex_lock(&cache.lock);
+	cache.ops++;
+	if (size <= FTM_LARGE_CACHE_BYTES) {
+		while (cache.n == FTM_LARGE_CACHE_SLOTS || cache.bytes + size > FTM_LARGE_CACHE_BYTES) {
+			unsigned oldest = 0;
+			for (unsigned i = 1; i < cache.n; i++)
+				if (cache.slot[i].since < cache.slot[oldest].since)
+					oldest = i;
+			out[nout++] = take_slot(oldest);
+		}
+		cache.slot[cache.n++] = (cached_map){ base, size, cache.ops };
+		cache.bytes += size;
+	} else {
+		out[nout++] = (cached_map){ base, size, 0 };
+	}
+	pthread_mutex_unlock(&cache.lock);
+	for (unsigned i = 0; i < nout; i++)
+		ftm_os_unmap(out[i].base, out[i].size);
+}
+
+void ftm_large_cache_lock(void) { pthread_mutex_lock(&cache.lock); }
+void ftm_large_cache_unlock(void) { pthread_mutex_unlock(&cache.lock); }
+void ftm_large_cache_atfork_child(void) { pthread_mutex_init(&cache.lock, NULL); }
+
+/* malloc_trim(): every cached mapping goes. */
+bool ftm_large_cache_trim(void)
+{
+	bool any = false;
+	for (;;) {
+		pthread_mutex_lock(&cache.lock);
+		cached_map m = cache.n ? take_slot(0) : (cached_map){ 0 };
+		pthread_mutex_unlock(&cache.lock);
+		if (!m.base)
+			return any;
+		ftm_os_unmap(m.base, m.size);
+		any = true;
+	}
+}
+
+/* ---- allocation ----------------------------------------------------------- */
+
+/*
+ * A mapping for n bytes with the user pointer aligned to `align` (a power
+ * of two >= 16), with `room` more bytes mapped after it for realloc to
+ * grow into.  *fresh says whether the memory is new (zero-filled) or came
+ * from the cache.
+ */
+static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 {
 	size_t page = ftm_g.page_size;
 	size_t off = (FTM_LARGE_HDR + align - 1) & ~(align - 1);  /* user offset if align <= page */
@@ -40,10 +152,14 @@ void *ftm_large_alloc(size_t n, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	size_t len = ftm_page_round(off + slack + span);
-	char *map = ftm_os_map(len);
-	if (!map)
-		return NULL;
+	if (room > SIZE_MAX - need || need + room > ftm_os_vm_limit())
+		room = 0;
+	size_t len = ftm_page_round(off + slack + span + room);
+	char *map = slack ? NULL : cache_get(len);
+	*fresh = !map;
+	if (!map && !(map = ftm_os_map(len)) &&
+	    !(ftm_arena_reclaim(ftm_arena_get(), false) && (map = ftm_os_map(len))))
+		return NULL;                    /* even after dropping every reserve */
 	char *user = map + off;
 	if (slack) {
 		/* keep only the pages from the header before `user` to its end */
@@ -67,6 +183,31 @@ void *ftm_large_alloc(size_t n, size_t align)
 	return user;
 }
 
+void *ftm_large_alloc(size_t n, size_t align)
+{
+	bool fresh;
+	return large_alloc(n, align, 0, &fresh);
+}
+
+/* n zeroed bytes: only memory from the cache needs clearing. */
+void *ftm_large_alloc_zeroed(size_t n)
+{
+	bool fresh;
+	void *p = large_alloc(n, FTM_ALIGN, 0, &fresh);
+	if (p && !fresh)
+		memset(p, 0, n);
+	return p;
+}
+
+/* For realloc moving a block to n bytes: with half as much again mapped
+ * after it (address space only, until touched), so that growing step by
+ * step moves O(log n) times, not once a page. */
+void *ftm_large_alloc_growing(size_t n)
+{
+	bool fresh;
+	return large_alloc(n, FTM_ALIGN, n / 2, &fresh);
+}
+
 /* Is p the pointer of the LARGE block whose header is l? */
 ftm_err ftm_large_lookup(ftm_large *l, void *p)
 {
@@ -84,7 +225,12 @@ void ftm_large_free(ftm_large *l)
 {
 	/* leave the page map first: from then on nobody can reach the header */
 	ftm_pagemap_clear(l->user, 1);
-	ftm_os_unmap(l, l->map_size);
+	size_t size = l->map_size;
+	l->check = 0;                       /* a stale pointer to it fails the check */
+	if ((char *)l->user - (char *)l == (ptrdiff_t)FTM_LARGE_HDR)
+		cache_put((char *)l, size);     /* plain layout: reusable as it is */
+	else
+		ftm_os_unmap(l, size);
 }
 
 /* Serve n bytes (n > FTM_SMALL_MAX) from the same address if possible. */
@@ -95,10 +241,17 @@ bool ftm_large_resize(ftm_large *l, size_t n)
 		return false;
 	size_t want = ftm_page_round(head + n);
 	if (want > l->map_size) {
-		if (!ftm_os_map_at((char *)l + l->map_size, want - l->map_size))
+		/* grow with half as much again to spare, or else just enough */
+		size_t roomy = want + (n / 2 < SIZE_MAX - want ? ftm_page_round(n / 2) : 0);
+		if (ftm_os_map_at((char *)l + l->map_size, roomy - l->map_size))
+			want = roomy;
+		else if (!ftm_os_map_at((char *)l + l->map_size, want - l->map_size))
 			return false;
-	} else if (want < l->map_size) {
+	} else if (want + 2 * ftm_g.page_size <= l->map_size && want < l->map_size - l->map_size / 4) {
+		/* shrink by a quarter or more: the tail goes back (small shrinks keep their room) */
 		ftm_os_unmap((char *)l + want, l->map_size - want);
+	} else {
+		want = l->map_size;
 	}
 	l->map_size = want;
 	l->req = n;

@@ -42,7 +42,8 @@ static void show_zone(show_ctx *c, ftm_zone *z)
 	zone_head(c, z->heap->kind, z);
 	for (ftm_block *b = ftm_zone_first(z); ftm_bsize(b); b = ftm_bnext(b)) {
 		size_t usable = ftm_bsize(b) - FTM_HDR;
-		if (!ftm_bfree(b)) {
+		/* a block in a thread cache is free for the program */
+		if (!ftm_bfree(b) && !ftm_is_cached(ftm_buser(b))) {
 			block_line(c, "", (uintptr_t)ftm_buser(b), b->req, " bytes\n");
 			c->n.total += b->req;
 			c->n.used_bytes += usable;

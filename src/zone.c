@@ -98,6 +98,8 @@ void ftm_heap_setup(ftm_heap *h, ftm_arena *a, enum ftm_kind kind,
 static bool zone_create(ftm_heap *h)
 {
 	ftm_zone *z = ftm_os_map(h->zone_size);
+	if (!z && ftm_arena_reclaim(h->arena, true))   /* near a limit: drop reserves, retry */
+		z = ftm_os_map(h->zone_size);
 	if (!z)
 		return false;
 	z->heap = h;
@@ -302,8 +304,8 @@ ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out)
 	ftm_block *b = ftm_bof(p);
 	if (!header_ok(b))
 		return FTM_ERR_NOT_BLOCK;      /* interior pointer or smashed header */
-	if (ftm_bfree(b))
-		return FTM_ERR_DOUBLE_FREE;
+	if (ftm_bfree(b) || ftm_is_cached(p))
+		return FTM_ERR_DOUBLE_FREE;    /* free, or sitting in a thread cache */
 	*out = b;
 	return FTM_OK;
 }
