@@ -32,7 +32,9 @@ static inline void seal(ftm_large *l) { l->check = ftm_large_check(l); }
 /*
  * Up to FTM_LARGE_CACHE_SLOTS mappings, FTM_LARGE_CACHE_BYTES in all, stay
  * mapped after free.  An allocation takes the smallest one that is big
- * enough (cutting off a tail it does not need); a mapping that waited
+ * enough, whole if it is at most twice the need (the rest is room to grow:
+ * no munmap, so no TLB shootdown in a threaded program), else cut to the
+ * need; a mapping that waited
  * FTM_LARGE_CACHE_OPS LARGE operations unused is unmapped.  Cached mappings
  * are out of the page map, so a double free is still caught.
  */
@@ -59,8 +61,9 @@ static cached_map take_slot(unsigned i)
 	return m;
 }
 
-/* A cached mapping of at least len bytes, cut to len; or NULL. */
-static char *cache_get(size_t len)
+/* A cached mapping of at least len bytes (*got of them: more than twice
+ * len is cut to len), or NULL. */
+static char *cache_get(size_t len, size_t *got)
 {
 	cached_map m = { 0 }, old[FTM_LARGE_CACHE_SLOTS];
 	unsigned nold = 0;
@@ -80,8 +83,12 @@ static char *cache_get(size_t len)
 	pthread_mutex_unlock(&cache.lock);
 	for (unsigned i = 0; i < nold; i++)
 		ftm_os_unmap(old[i].base, old[i].size);
-	if (m.base && m.size > len)
+	if (m.base && m.size / 2 > len) {   /* much too big: cut the tail off */
 		ftm_os_unmap(m.base + len, m.size - len);
+		m.size = len;
+	}
+	if (m.base)
+		*got = m.size;
 	return m.base;
 }
 
@@ -131,6 +138,18 @@ bool ftm_large_cache_trim(void)
 
 /* ---- allocation ----------------------------------------------------------- */
 
+/* The RLIMIT_AS / RLIMIT_DATA limit, as last read.  Read again (two system
+ * calls) only for a request beyond it: the limit may have been raised. */
+static size_t vm_limit(size_t request)
+{
+	size_t limit = __atomic_load_n(&ftm_g.vm_limit, __ATOMIC_RELAXED);
+	if (request > limit) {
+		limit = ftm_os_vm_limit();
+		__atomic_store_n(&ftm_g.vm_limit, limit, __ATOMIC_RELAXED);
+	}
+	return limit;
+}
+
 /*
  * A mapping for n bytes with the user pointer aligned to `align` (a power
  * of two >= 16), with `room` more bytes mapped after it for realloc to
@@ -148,14 +167,14 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 	    __builtin_add_overflow(off, slack, &need) ||
 	    __builtin_add_overflow(need, span, &need) ||
 	    __builtin_add_overflow(need, page, &need) ||
-	    need > ftm_os_vm_limit()) {
+	    need > vm_limit(need)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (room > SIZE_MAX - need || need + room > ftm_os_vm_limit())
+	if (room > SIZE_MAX - need || need + room > vm_limit(need + room))
 		room = 0;
 	size_t len = ftm_page_round(off + slack + span + room);
-	char *map = slack ? NULL : cache_get(len);
+	char *map = slack ? NULL : cache_get(len, &len);
 	*fresh = !map;
 	if (!map && !(map = ftm_os_map(len)) &&
 	    !(ftm_arena_reclaim(ftm_arena_get(), false) && (map = ftm_os_map(len))))
