@@ -176,6 +176,17 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 	size_t len = ftm_page_round(off + slack + span + room);
 	char *map = slack ? NULL : cache_get(len, &len);
 	*fresh = !map;
+	if (!map && room) {
+		/* the room is a bonus: without it if it does not fit (and errno
+		 * stays as it was: a request that succeeds leaves no trace) */
+		int saved = errno;
+		if (!(map = ftm_os_map(len))) {
+			len = ftm_page_round(off + span);
+			if ((map = cache_get(len, &len)))
+				*fresh = false;
+		}
+		errno = saved;
+	}
 	if (!map && !(map = ftm_os_map(len)) &&
 	    !(ftm_arena_reclaim(ftm_arena_get(), false) && (map = ftm_os_map(len))))
 		return NULL;                    /* even after dropping every reserve */

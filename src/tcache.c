@@ -70,9 +70,11 @@ static void tcache_destroy(void *arg)
 	tc->disabled = true;                /* later frees of this thread go straight back */
 }
 
+static bool tcache_key_ok;
+
 static void tcache_key_create(void)
 {
-	pthread_key_create(&tcache_key, tcache_destroy);
+	tcache_key_ok = pthread_key_create(&tcache_key, tcache_destroy) == 0;
 }
 
 /* The first time a thread caches a block: arrange the flush at its exit.
@@ -82,6 +84,10 @@ static void tcache_register(ftm_tcache *tc)
 {
 	tc->registered = true;
 	pthread_once(&tcache_once, tcache_key_create);
+	if (!tcache_key_ok) {               /* no key left: no flush at exit, so no cache */
+		tc->disabled = true;
+		return;
+	}
 	pthread_setspecific(tcache_key, tc);
 }
 
@@ -97,6 +103,9 @@ bool ftm_tcache_push(void *p)
 		return false;
 	uintptr_t o = ftm_pagemap_get(p);
 	if (ftm_unlikely(!o || (o & FTM_OWNER_LARGE)))
+		return false;
+	/* the zone's first user pointer is its lowest: below it, no header to read */
+	if (ftm_unlikely((char *)p < (char *)ftm_buser(ftm_zone_first((ftm_zone *)o))))
 		return false;
 	ftm_block *b = ftm_bof(p);
 	uint32_t sf = b->size_flags;
@@ -146,8 +155,15 @@ void ftm_tcache_flush_locked(ftm_tcache *tc, unsigned idx, unsigned k)
 		tc->count[idx]--;
 		tc->bytes -= idx << 4;
 		p[1] = NULL;
-		ftm_zone *z = (ftm_zone *)ftm_pagemap_get(p);
-		ftm_zone_free(z, ftm_bof(p));   /* cached blocks were checked on the way in */
+		/* checked again: an overflow may have hit the header while it waited */
+		uintptr_t o = ftm_pagemap_get(p);
+		ftm_zone *z = (ftm_zone *)o;
+		ftm_block *b = NULL;
+		ftm_err e = !o || (o & FTM_OWNER_LARGE) ? FTM_ERR_CORRUPT : ftm_zone_lookup(z, p, &b);
+		if (!e)
+			e = ftm_zone_free(z, b);
+		if (e)
+			ftm_misuse("free", e, p, 0);
 	}
 }
 

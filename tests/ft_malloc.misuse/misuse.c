@@ -5,6 +5,9 @@
  */
 #include "ftm_test.h"
 
+#include <pthread.h>
+#include <sys/mman.h>
+
 static char static_area[256] __attribute__((aligned(16)));
 static const size_t class_size[3] = { 100, 5000, 100000 };   /* TINY SMALL LARGE */
 
@@ -79,6 +82,56 @@ static void late_double_free(void *arg)
 	free(ftm_opaque(p));
 }
 
+/* An overflow from a block into the header of a freed neighbour that
+ * waits in the thread's cache: when the cache gives it back (here at
+ * thread exit) the smashed header is caught, never trusted. */
+static void *smash_cached_thread(void *arg)
+{
+	(void)arg;
+	/* 32 bytes: 48-byte blocks (16-byte header); find two neighbours */
+	char *p[8], *lo = NULL, *hi = NULL;
+	int i, j;
+	for (i = 0; i < 8; i++)
+		if ((p[i] = ftm_opaque(malloc(32))) == NULL)
+			_exit(3);
+	for (i = 0; i < 8 && !lo; i++)
+		for (j = 0; j < 8; j++)
+			if (p[j] - p[i] == 48) {
+				lo = p[i];
+				hi = p[j];
+				break;
+			}
+	if (!lo)
+		_exit(3);                   /* no neighbours: the test cannot run */
+	free(hi);                           /* into this thread's cache */
+	memset(lo, 0x41, 32 + 8);           /* 8 bytes past lo: into hi's header */
+	return NULL;
+}
+
+static void smash_cached(void *arg)
+{
+	pthread_t t;
+	(void)arg;
+	if (pthread_create(&t, NULL, smash_cached_thread, NULL) != 0)
+		_exit(3);
+	pthread_join(t, NULL);
+	free(ftm_opaque(malloc(32)));
+}
+
+/* The first block of a zone starts 32 bytes into it: free(zone start)
+ * must be diagnosed without reading below the zone (made unreadable). */
+static void free_zone_start(void *arg)
+{
+	(void)arg;
+	char *p = ftm_opaque(malloc(16));
+	char *z = p - 32;
+	if (p == NULL || ((uintptr_t)z & 4095))
+		_exit(3);                   /* p is not its zone's first block */
+	void *below = mmap(z - 4096, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	(void)below;
+	free(ftm_opaque(z));
+}
+
 static void run(const char *what, void (*fn)(void *), void *arg)
 {
 	ftm_child_t res;
@@ -128,6 +181,9 @@ int main(void)
 		run(ftm_name("free(p + 16) %s", cls[k]), free_interior16, (void *)&class_size[k]);
 	for (k = 0; k < 3; k++)
 		run(ftm_name("free(p + 5) %s", cls[k]), free_interior5, (void *)&class_size[k]);
+
+	run("an overflow into a cached block's header", smash_cached, NULL);
+	run("free of a zone's start", free_zone_start, NULL);
 
 	/* the parent, which did none of this, is fine */
 	{
