@@ -112,6 +112,17 @@ static void realloc_phase(const char *rname)
 	    ftm_name("%s: realloc growth: the block is intact after the failure", rname),
 	    "contents changed");
 	free(p);
+
+	/* One big step that fits the limit, where the room realloc likes to
+	 * keep beyond a LARGE block (half as much again) does not: it must
+	 * still succeed. */
+	p = malloc(64 << 10);
+	errno = 0;
+	q = p ? realloc(p, (size_t)(HEADROOM * 3 / 4)) : NULL;
+	ftm_check(q != NULL && errno == 0,
+	    ftm_name("%s: realloc to 3/4 of the headroom succeeds (no room to spare)", rname),
+	    "got %p errno %d", (void *)q, errno);
+	free(q ? q : p);
 }
 
 static void under_limit(void *arg)
