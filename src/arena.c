@@ -3,7 +3,8 @@
  *
  * An arena is a lock and one heap per zone kind.  Every thread uses the
  * main arena today; ftm_arena_get() is where per-thread arenas will plug in.
- * Lock order: arena lock, then the page map lock (taken inside pagemap.c).
+ * Lock order: arena lock, then the page map lock (taken inside pagemap.c),
+ * then the LARGE cache's lock (large.c).
  */
 #include "internal.h"
 
@@ -99,8 +100,8 @@ void ftm_arenas_unlock_all(void)
 
 /*
  * Give every reserve back: this thread's cached blocks, empty zones and
- * cached LARGE mappings.  For
- * malloc_trim(), and when a mapping fails: under RLIMIT_AS or RLIMIT_DATA,
+ * cached LARGE mappings.  For malloc_trim(), and when a mapping fails:
+ * under RLIMIT_AS or RLIMIT_DATA,
  * what we hold in reserve must not make a request fail.  The caller holds
  * the arena lock when `locked`.  True if anything was unmapped.
  */
@@ -108,9 +109,7 @@ bool ftm_arena_reclaim(ftm_arena *a, bool locked)
 {
 	if (!locked)
 		pthread_mutex_lock(&a->lock);
-	ftm_tcache *tc = &ftm_tc;           /* this thread's cached blocks may pin zones */
-	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
-		ftm_tcache_flush_locked(tc, i, tc->count[i]);
+	ftm_tcache_flush_all_locked(&ftm_tc);   /* this thread's cached blocks may pin zones */
 	bool any = ftm_heap_trim(&a->tiny);
 	any |= ftm_heap_trim(&a->small);
 	if (!locked)

@@ -331,6 +331,7 @@ void *ftm_tcache_pop(size_t n);
 bool ftm_tcache_push(void *p);
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);
 void ftm_tcache_flush_locked(ftm_tcache *tc, unsigned idx, unsigned k);
+void ftm_tcache_flush_all_locked(ftm_tcache *tc);
 static inline bool ftm_is_cached(const void *p)
 {
 	return ((void *const *)p)[1] == (void *)ftm_g.cache_key;

@@ -40,23 +40,40 @@ static inline unsigned bin_limit(uint32_t bsize)
 	return n < 2 ? 2 : n > 64 ? 64 : n;
 }
 
-void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n);
+/* Put the block q (of block size idx * 16) at the head of list idx. */
+static inline void list_push(ftm_tcache *tc, unsigned idx, void **q)
+{
+	q[0] = mangle(q, tc->head[idx]);
+	q[1] = (void *)ftm_g.cache_key;
+	tc->head[idx] = q;
+	tc->count[idx]++;
+	tc->bytes += idx << 4;
+}
+
+/* Take the head of the non-empty list idx; it is no longer marked cached. */
+static inline void **list_pop(ftm_tcache *tc, unsigned idx, const char *func)
+{
+	void **p = tc->head[idx];
+	void *next = mangle(p, p[0]);
+	if (ftm_unlikely((uintptr_t)next & (FTM_ALIGN - 1)))
+		ftm_misuse(func, FTM_ERR_CORRUPT, p, 0);   /* the link was overwritten */
+	tc->head[idx] = next;
+	tc->count[idx]--;
+	tc->bytes -= idx << 4;
+	p[1] = NULL;
+	return p;
+}
+
+static void *pop_slow(ftm_tcache *tc, unsigned idx, size_t n);
 
 /* Pop a cached block for n bytes, or NULL.  The fast path of malloc. */
 void *ftm_tcache_pop(size_t n)
 {
 	ftm_tcache *tc = &ftm_tc;
 	unsigned idx = (unsigned)(ftm_block_size_for(n) >> 4);
-	void **p = tc->head[idx];
-	if (ftm_unlikely(!p))
-		return ftm_tcache_pop_slow(tc, idx, n);
-	void *next = mangle(p, p[0]);
-	if (ftm_unlikely((uintptr_t)next & (FTM_ALIGN - 1)))
-		ftm_misuse("malloc", FTM_ERR_CORRUPT, p, 0);   /* the link was overwritten */
-	tc->head[idx] = next;
-	tc->count[idx]--;
-	tc->bytes -= idx << 4;
-	p[1] = NULL;                        /* no longer cached */
+	if (ftm_unlikely(!tc->head[idx]))
+		return pop_slow(tc, idx, n);
+	void **p = list_pop(tc, idx, "malloc");
 	ftm_bof(p)->req = (uint32_t)n;      /* not covered by the header check */
 	return p;
 }
@@ -65,8 +82,10 @@ void *ftm_tcache_pop(size_t n)
 static void tcache_destroy(void *arg)
 {
 	ftm_tcache *tc = arg;
-	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
-		ftm_tcache_flush(tc, i, tc->count[i]);
+	ftm_arena *a = ftm_arena_get();
+	pthread_mutex_lock(&a->lock);
+	ftm_tcache_flush_all_locked(tc);
+	pthread_mutex_unlock(&a->lock);
 	tc->disabled = true;                /* later frees of this thread go straight back */
 }
 
@@ -127,11 +146,7 @@ bool ftm_tcache_push(void *p)
 	}
 	if (ftm_unlikely(!tc->registered))
 		tcache_register(tc);
-	q[0] = mangle(q, tc->head[idx]);
-	q[1] = (void *)ftm_g.cache_key;
-	tc->head[idx] = q;
-	tc->count[idx]++;
-	tc->bytes += bsize;
+	list_push(tc, idx, q);
 	return true;
 }
 
@@ -150,11 +165,7 @@ void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k)
 void ftm_tcache_flush_locked(ftm_tcache *tc, unsigned idx, unsigned k)
 {
 	while (k-- && tc->head[idx]) {
-		void **p = tc->head[idx];
-		tc->head[idx] = mangle(p, p[0]);
-		tc->count[idx]--;
-		tc->bytes -= idx << 4;
-		p[1] = NULL;
+		void **p = list_pop(tc, idx, "free");
 		/* checked again: an overflow may have hit the header while it waited */
 		uintptr_t o = ftm_pagemap_get(p);
 		ftm_zone *z = (ftm_zone *)o;
@@ -167,11 +178,18 @@ void ftm_tcache_flush_locked(ftm_tcache *tc, unsigned idx, unsigned k)
 	}
 }
 
+/* Every list, with the arena lock held (thread exit, reclaim). */
+void ftm_tcache_flush_all_locked(ftm_tcache *tc)
+{
+	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
+		ftm_tcache_flush_locked(tc, i, tc->count[i]);
+}
+
 /*
  * The list for n bytes is empty: fetch a batch of blocks of that size from
  * the arena in one lock, return one, cache the rest.
  */
-void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
+static void *pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 {
 	if (ftm_unlikely(atomic_load_explicit(&ftm_g.state, memory_order_acquire) != 2) ||
 	    tc->disabled)
@@ -188,12 +206,7 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 		if (!q)
 			break;
 		/* a block can come out a little bigger (no room to split): its own list */
-		unsigned j = ftm_bsize(ftm_bof(q)) >> 4;
-		q[0] = mangle(q, tc->head[j]);
-		q[1] = (void *)ftm_g.cache_key;
-		tc->head[j] = q;
-		tc->count[j]++;
-		tc->bytes += j << 4;
+		list_push(tc, ftm_bsize(ftm_bof(q)) >> 4, q);
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (first && !tc->registered)
