@@ -5,7 +5,7 @@
  * and an alignment to ftm_alloc() (arena.c).  errno is set as POSIX says:
  * ENOMEM when memory cannot be had, EINVAL for a bad alignment.
  */
-#include "internal.h"
+#include "tcache.h"
 
 #include <errno.h>
 #include <stdint.h>

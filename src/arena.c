@@ -1,10 +1,19 @@
 /*
- * arena.c - the arena object and the choice between TINY, SMALL and LARGE.
+ * arena.c - arenas, and the choice between TINY, SMALL and LARGE.
  *
- * An arena is a lock and one heap per zone kind.  Every thread uses the
- * main arena today; ftm_arena_get() is where per-thread arenas will plug in.
- * Lock order: arena lock, then the page map lock (taken inside pagemap.c),
- * then the LARGE cache's lock (large.c).
+ * An arena is a lock and one heap per zone kind.  A thread is attached to
+ * one arena the first time it needs one (ftm_arena_get()): the arena with
+ * the fewest threads, or a new one while there are fewer than
+ * FTM_ARENAS_PER_CPU per processor.  So threads rarely share a lock, a
+ * thread that never allocates costs nothing, and the arena of a thread
+ * that exited goes to the next new thread with its memory.
+ *
+ * A block is always freed into the arena that owns its zone (zone ->
+ * heap -> arena), whichever thread frees it.
+ *
+ * Lock order: arenas_lock, then arena locks by increasing index, then the
+ * page map lock (inside pagemap.c), then the LARGE cache lock (large.c).
+ * No path holds two arena locks but ftm_arenas_lock_all().
  */
 #include "internal.h"
 
@@ -14,7 +23,11 @@
  * sections are short, so waiting threads rarely need the futex. */
 ftm_arena ftm_main_arena = { .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP };
 
-ftm_arena *ftm_arena_get(void) { return &ftm_main_arena; }
+/* arenas[0 .. narenas) exist; arenas are never unmapped. */
+static ftm_arena *arenas[FTM_MAX_ARENAS] = { &ftm_main_arena };
+static _Atomic unsigned narenas = 1;
+static unsigned arena_limit = 1;        /* set by ftm_arena_setup() */
+static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* How many zones of zone_size fit in bytes; at least one. */
 static size_t zones_in(size_t bytes, size_t zone_size)
@@ -22,8 +35,16 @@ static size_t zones_in(size_t bytes, size_t zone_size)
 	return bytes / zone_size ? bytes / zone_size : 1;
 }
 
+static void init_lock(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(m, &attr);
+}
+
 /* Zone sizes are page multiples, whatever page size the machine has. */
-void ftm_arena_setup(ftm_arena *a)
+static void arena_init(ftm_arena *a)
 {
 	size_t tiny_zone = ftm_page_round(FTM_TINY_ZONE_SIZE);
 	size_t small_zone = ftm_page_round(FTM_SMALL_ZONE_SIZE);
@@ -39,6 +60,58 @@ void ftm_arena_setup(ftm_arena *a)
 	               zones_in(reserve, small_zone), decay / small_zone);
 }
 
+/* Once, from ftm_init_slow(): the main arena and the arena limit. */
+void ftm_arena_setup(void)
+{
+	arena_init(&ftm_main_arena);
+	size_t limit = ftm_os_cpu_count() * FTM_ARENAS_PER_CPU;
+	arena_limit = limit < FTM_MAX_ARENAS ? (unsigned)limit : FTM_MAX_ARENAS;
+}
+
+/*
+ * The slow path of ftm_arena_get(): attach this thread to the arena with
+ * the fewest threads, making a new one when every arena has a thread and
+ * the limit allows.  Detached again at thread exit (tcache.c).
+ */
+ftm_arena *ftm_arena_attach(void)
+{
+	ftm_tcache *tc = &ftm_tc;
+	pthread_mutex_lock(&arenas_lock);
+	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed), best = 0;
+	for (unsigned i = 1; i < n; i++)
+		if (arenas[i]->nthreads < arenas[best]->nthreads)
+			best = i;
+	if (arenas[best]->nthreads > 0 && n < arena_limit) {
+		ftm_arena *a = ftm_os_map(ftm_page_round(sizeof(ftm_arena)));
+		if (a) {                         /* else: share one, as when at the limit */
+			init_lock(&a->lock);
+			arena_init(a);
+			a->index = n;
+			arenas[n] = a;
+			atomic_store_explicit(&narenas, n + 1, memory_order_release);
+			best = n;
+		}
+	}
+	ftm_arena *a = arenas[best];
+	a->nthreads++;
+	pthread_mutex_unlock(&arenas_lock);
+	tc->arena = a;
+	ftm_tcache_register(tc);             /* to be detached at thread exit */
+	return a;
+}
+
+/* At thread exit, after its cache went back: the arena is free for others.
+ * tc->arena stays set for the frees and mallocs of later destructors. */
+void ftm_arena_detach(ftm_tcache *tc)
+{
+	if (!tc->arena || tc->detached)
+		return;
+	pthread_mutex_lock(&arenas_lock);
+	tc->arena->nthreads--;
+	pthread_mutex_unlock(&arenas_lock);
+	tc->detached = true;
+}
+
 /* The heap that serves n bytes, or NULL for LARGE. */
 ftm_heap *ftm_heap_for(ftm_arena *a, size_t n)
 {
@@ -49,6 +122,22 @@ ftm_heap *ftm_heap_for(ftm_arena *a, size_t n)
 	return NULL;
 }
 
+/* One try in this thread's arena, and one more after every reserve went
+ * back if a mapping failed (near RLIMIT_AS or RLIMIT_DATA). */
+static void *heap_alloc(ftm_heap *h, size_t n, size_t align)
+{
+	ftm_arena *a = h->arena;
+	pthread_mutex_lock(&a->lock);
+	void *p = ftm_heap_alloc(h, n, align);
+	pthread_mutex_unlock(&a->lock);
+	if (ftm_unlikely(!p) && ftm_reclaim_all()) {
+		pthread_mutex_lock(&a->lock);
+		p = ftm_heap_alloc(h, n, align);
+		pthread_mutex_unlock(&a->lock);
+	}
+	return p;
+}
+
 /*
  * n bytes aligned to `align` (a power of two, at least FTM_ALIGN), or NULL
  * (errno is then ENOMEM).  Zones serve alignments up to FTM_ZONE_MAX_ALIGN;
@@ -56,37 +145,32 @@ ftm_heap *ftm_heap_for(ftm_arena *a, size_t n)
  */
 void *ftm_alloc(size_t n, size_t align)
 {
-	ftm_arena *a = ftm_arena_get();
-	ftm_heap *h = ftm_heap_for(a, n);
-	if (h && align <= FTM_ZONE_MAX_ALIGN) {
-		pthread_mutex_lock(&a->lock);
-		void *p = ftm_heap_alloc(h, n, align);
-		pthread_mutex_unlock(&a->lock);
-		return p;
-	}
+	ftm_heap *h = ftm_heap_for(ftm_arena_get(), n);
+	if (h && align <= FTM_ZONE_MAX_ALIGN)
+		return heap_alloc(h, n, align);
 	return ftm_large_alloc(n, align);
 }
 
 /* n zeroed bytes: a fresh LARGE mapping is zero already. */
 void *ftm_alloc_zeroed(size_t n)
 {
-	ftm_arena *a = ftm_arena_get();
-	ftm_heap *h = ftm_heap_for(a, n);
+	ftm_heap *h = ftm_heap_for(ftm_arena_get(), n);
 	if (!h)
 		return ftm_large_alloc_zeroed(n);
-	pthread_mutex_lock(&a->lock);
-	void *p = ftm_heap_alloc(h, n, FTM_ALIGN);
-	pthread_mutex_unlock(&a->lock);
+	void *p = heap_alloc(h, n, FTM_ALIGN);
 	if (p)
 		memset(p, 0, n);
 	return p;
 }
 
-/* Fork: hold every lock across fork() so the child inherits a consistent
- * heap, then release them in the parent and in the child. */
+/* Fork, show_alloc_mem: hold every lock, in the lock order, so the heap
+ * stands still (and a fork child inherits it consistent). */
 void ftm_arenas_lock_all(void)
 {
-	pthread_mutex_lock(&ftm_main_arena.lock);
+	pthread_mutex_lock(&arenas_lock);
+	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed);
+	for (unsigned i = 0; i < n; i++)
+		pthread_mutex_lock(&arenas[i]->lock);
 	ftm_pagemap_lock();
 	ftm_large_cache_lock();
 }
@@ -95,40 +179,47 @@ void ftm_arenas_unlock_all(void)
 {
 	ftm_large_cache_unlock();
 	ftm_pagemap_unlock();
-	pthread_mutex_unlock(&ftm_main_arena.lock);
+	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed);
+	for (unsigned i = n; i-- > 0;)
+		pthread_mutex_unlock(&arenas[i]->lock);
+	pthread_mutex_unlock(&arenas_lock);
 }
 
-/*
- * Give every reserve back: this thread's cached blocks, empty zones and
- * cached LARGE mappings.  For malloc_trim(), and when a mapping fails:
- * under RLIMIT_AS or RLIMIT_DATA,
- * what we hold in reserve must not make a request fail.  The caller holds
- * the arena lock when `locked`.  True if anything was unmapped.
- */
-bool ftm_arena_reclaim(ftm_arena *a, bool locked)
-{
-	if (!locked)
-		pthread_mutex_lock(&a->lock);
-	ftm_tcache_flush_all_locked(&ftm_tc);   /* this thread's cached blocks may pin zones */
-	bool any = ftm_heap_trim(&a->tiny);
-	any |= ftm_heap_trim(&a->small);
-	if (!locked)
-		pthread_mutex_unlock(&a->lock);
-	any |= ftm_large_cache_trim();
-	return any;
-}
-
-bool ftm_arenas_trim(void)
-{
-	return ftm_arena_reclaim(&ftm_main_arena, false);
-}
-
+/* The fork child has one thread, this one: fresh locks, and no arena is
+ * held by a thread but this one's. */
 void ftm_arenas_atfork_child(void)
 {
 	ftm_pagemap_atfork_child();
 	ftm_large_cache_atfork_child();
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-	pthread_mutex_init(&ftm_main_arena.lock, &attr);
+	pthread_mutex_init(&arenas_lock, NULL);
+	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed);
+	for (unsigned i = 0; i < n; i++) {
+		init_lock(&arenas[i]->lock);
+		arenas[i]->nthreads = 0;
+	}
+	if (ftm_tc.arena && !ftm_tc.detached)
+		ftm_tc.arena->nthreads = 1;
+}
+
+/*
+ * Give every reserve back: this thread's cached blocks, every arena's
+ * empty zones and the cached LARGE mappings.  For malloc_trim(), and when
+ * a mapping fails: under RLIMIT_AS or RLIMIT_DATA, what we hold in reserve
+ * must not make a request fail.  No lock may be held by the caller.  True
+ * if anything was unmapped.
+ */
+bool ftm_reclaim_all(void)
+{
+	ftm_tcache_flush_all(&ftm_tc);      /* this thread's cached blocks may pin zones */
+	bool any = false;
+	unsigned n = atomic_load_explicit(&narenas, memory_order_acquire);
+	for (unsigned i = 0; i < n; i++) {
+		ftm_arena *a = arenas[i];
+		pthread_mutex_lock(&a->lock);
+		any |= ftm_heap_trim(&a->tiny);
+		any |= ftm_heap_trim(&a->small);
+		pthread_mutex_unlock(&a->lock);
+	}
+	any |= ftm_large_cache_trim();
+	return any;
 }

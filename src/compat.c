@@ -35,7 +35,7 @@ int malloc_trim(size_t pad)
 {
 	(void)pad;
 	ftm_init();
-	return ftm_arenas_trim();
+	return ftm_reclaim_all();
 }
 
 struct mallinfo2 mallinfo2(void)

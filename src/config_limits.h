@@ -27,11 +27,20 @@
 #define FTM_DECAY_OPS        4096u
 #define FTM_DECAY_MAX_BYTES  (16u * 1024 * 1024)
 
-/* Freed LARGE mappings kept for reuse (large.c): how many, how many bytes in
- * all, and after how many LARGE allocations and frees an unused one goes. */
-#define FTM_LARGE_CACHE_SLOTS  8u
-#define FTM_LARGE_CACHE_BYTES  (32u * 1024 * 1024)
-#define FTM_LARGE_CACHE_OPS    64u
+/* Freed LARGE mappings kept for reuse as spans (large.c): how many spans,
+ * how many bytes in all (half the recent peak of live LARGE bytes, within
+ * these two bounds), after how many LARGE allocations and frees an unused
+ * span goes, and the smallest tail worth cutting off a span. */
+#define FTM_LARGE_CACHE_SLOTS      32u
+#define FTM_LARGE_CACHE_BYTES      (32u * 1024 * 1024)
+#define FTM_LARGE_CACHE_MAX_BYTES  (256u * 1024 * 1024)
+#define FTM_LARGE_CACHE_OPS        256u
+#define FTM_LARGE_SPLIT_MIN        (64u * 1024)
+
+/* Arenas (arena.c): up to this many per processor the process may run on,
+ * never more than FTM_MAX_ARENAS in all. */
+#define FTM_ARENAS_PER_CPU   4u
+#define FTM_MAX_ARENAS       64u
 
 /* The page map's granule: every mapping we make starts on such a boundary. */
 #define FTM_MAP_SHIFT        12u

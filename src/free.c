@@ -6,7 +6,7 @@
  * when its zone header or LARGE header says so (zone.c, large.c).  Every
  * check runs before anything is changed, and misuse ends in ftm_misuse().
  */
-#include "internal.h"
+#include "tcache.h"
 
 #include <errno.h>
 
@@ -43,6 +43,10 @@ void ftm_free_ptr(void *p, const char *func)
 		return;
 	}
 	ftm_zone *z = (ftm_zone *)o;
+	/* a page-aligned block skipped the fast path: a header above the
+	 * zone's start is readable, so the thread cache may take it now */
+	if ((char *)p >= (char *)ftm_buser(ftm_zone_first(z)) && ftm_tcache_push_block(p))
+		return;
 	ftm_arena *a = z->heap->arena;
 	ftm_block *b = NULL;
 	size_t size = 0;

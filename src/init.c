@@ -6,7 +6,7 @@
  * called by every entry point, and the set-up calls nothing that allocates
  * (getpagesize, getauxval, getrlimit; env.c reads environ in place).
  */
-#include "internal.h"
+#include "tcache.h"
 
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -43,7 +43,8 @@ void ftm_init_slow(void)
 		ftm_g.cache_key = (ftm_g.secret * 0x9e3779b97f4a7c15ull) | 1;
 		ftm_g.vm_limit = ftm_os_vm_limit();
 		ftm_env_load();
-		ftm_arena_setup(&ftm_main_arena);
+		ftm_arena_setup();
+		ftm_tcache_setup();
 		atomic_store_explicit(&ftm_g.state, 2, memory_order_release);
 		return;
 	}

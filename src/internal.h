@@ -151,7 +151,6 @@ ftm_heap *ftm_heap_for(struct ftm_arena *a, size_t n);
 ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out);
 ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b);
 bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n);
-uint32_t ftm_block_check(const ftm_block *b);
 uint32_t ftm_zone_check(const ftm_zone *z);
 size_t ftm_block_size_for(size_t n);
 
@@ -208,20 +207,24 @@ void ftm_pagemap_atfork_child(void);
 /* ------------------------------------------------------------------ */
 
 /*
- * An arena owns heaps of TINY and SMALL zones under one lock.  Today every
- * thread uses the main arena; ftm_arena_get() is the one place that picks.
+ * An arena owns heaps of TINY and SMALL zones under one lock.  Threads are
+ * spread over arenas (arena.c); ftm_arena_get() gives this thread's.
  */
 typedef struct ftm_arena {
 	pthread_mutex_t lock;
 	ftm_heap tiny;
 	ftm_heap small;
+	unsigned index;         /* in the arena table: the lock order */
+	unsigned nthreads;      /* threads attached now (under arenas_lock) */
 } ftm_arena;
 
-ftm_arena *ftm_arena_get(void);
-void ftm_arena_setup(ftm_arena *a);
+struct ftm_tcache;
+void ftm_arena_setup(void);
+ftm_arena *ftm_arena_attach(void);
+void ftm_arena_detach(struct ftm_tcache *tc);
 void *ftm_alloc(size_t n, size_t align);
 void *ftm_alloc_zeroed(size_t n);
-bool ftm_arena_reclaim(ftm_arena *a, bool locked);
+bool ftm_reclaim_all(void);
 void ftm_arenas_lock_all(void);
 void ftm_arenas_unlock_all(void);
 void ftm_arenas_atfork_child(void);
@@ -247,6 +250,19 @@ static inline void ftm_init(void)
 		ftm_init_slow();
 }
 
+/*
+ * A block header's check: one multiply keyed by the per-process secret,
+ * cheap enough for every header write and every free.  A header that was
+ * overwritten, or 16 bytes of user data taken for a header, match with a
+ * chance of 2^-32.  `req` is not covered: it only feeds show_alloc_mem,
+ * never a memory decision.
+ */
+static inline uint32_t ftm_block_check(const ftm_block *b)
+{
+	uint64_t fields = (uint64_t)b->size_flags << 32 | b->prev_size;
+	return (uint32_t)((((uintptr_t)b ^ ftm_g.secret) + fields) * 0x9e3779b97f4a7c15ull >> 32);
+}
+
 /* ------------------------------------------------------------------ */
 /* The operating system (os.c): the only file that makes system calls  */
 /* ------------------------------------------------------------------ */
@@ -256,6 +272,7 @@ void *ftm_os_map_at(void *addr, size_t len);
 void ftm_os_unmap(void *addr, size_t len);
 size_t ftm_os_page_size(void);
 size_t ftm_os_vm_limit(void);
+size_t ftm_os_cpu_count(void);
 void ftm_os_write(int fd, const char *buf, size_t len);
 
 static inline size_t ftm_page_round(size_t n)
@@ -309,7 +326,6 @@ void ftm_census_take(ftm_census *n);
 
 /* zone.c: give every empty zone back (malloc_trim); true if any went */
 bool ftm_heap_trim(ftm_heap *h);
-bool ftm_arenas_trim(void);
 
 /* tcache.c: per-thread caches of blocks up to 4 KiB (the fast paths) */
 #define FTM_TCACHE_MAX_REQ   4096u   /* requests up to this size are cached */
@@ -322,19 +338,28 @@ typedef struct ftm_tcache {
 	void *head[FTM_TCACHE_BINS];        /* by block size / 16 */
 	uint16_t count[FTM_TCACHE_BINS];
 	uint32_t bytes;                     /* in all lists */
-	bool registered;                    /* flushed at thread exit */
+	ftm_arena *arena;                   /* this thread's arena, once attached */
+	bool registered;                    /* flushed and detached at thread exit */
 	bool disabled;                      /* the thread is exiting: no caching */
+	bool active;                        /* registered and not disabled: free may cache */
+	bool detached;                      /* the thread exited its arena */
 } ftm_tcache;
 
+/* The fast paths, ftm_tcache_pop() and ftm_tcache_push(), are in tcache.h. */
 extern __thread ftm_tcache ftm_tc __attribute__((tls_model("initial-exec")));
-void *ftm_tcache_pop(size_t n);
-bool ftm_tcache_push(void *p);
+void ftm_tcache_register(ftm_tcache *tc);
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);
-void ftm_tcache_flush_locked(ftm_tcache *tc, unsigned idx, unsigned k);
-void ftm_tcache_flush_all_locked(ftm_tcache *tc);
+void ftm_tcache_flush_all(ftm_tcache *tc);
 static inline bool ftm_is_cached(const void *p)
 {
 	return ((void *const *)p)[1] == (void *)ftm_g.cache_key;
+}
+
+/* This thread's arena: attached on first use. */
+static inline ftm_arena *ftm_arena_get(void)
+{
+	ftm_arena *a = ftm_tc.arena;
+	return ftm_likely(a != NULL) ? a : ftm_arena_attach();
 }
 
 /* free.c: validation shared by free, realloc and malloc_usable_size */

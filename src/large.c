@@ -27,107 +27,202 @@ uint64_t ftm_large_check(const ftm_large *l)
 
 static inline void seal(ftm_large *l) { l->check = ftm_large_check(l); }
 
-/* ---- the cache of freed mappings ---------------------------------------- */
+/* ---- the cache of freed spans -------------------------------------------- */
 
 /*
- * Up to FTM_LARGE_CACHE_SLOTS mappings, FTM_LARGE_CACHE_BYTES in all, stay
- * mapped after free.  An allocation takes the smallest one that is big
- * enough, whole if it is at most twice the need (the rest is room to grow:
- * no munmap, so no TLB shootdown in a threaded program), else cut to the
- * need; a mapping that waited
- * FTM_LARGE_CACHE_OPS LARGE operations unused is unmapped.  Cached mappings
- * are out of the page map, so a double free is still caught.
+ * Freed LARGE mappings stay mapped for a while as "spans": page-aligned
+ * address ranges, resident already, so a loop of large malloc/free neither
+ * maps nor faults fresh pages each turn, and no munmap (with its TLB
+ * shootdown in a threaded program) happens per free.
+ *  - A span that comes back merges with a cached span right before or
+ *    after it in the address space.
+ *  - An allocation takes the smallest span that is big enough: whole when
+ *    the rest would be small (it is room to grow), else it is cut in two and
+ *    the tail stays cached.
+ *  - The cache holds at most FTM_LARGE_CACHE_SLOTS spans and `budget`
+ *    bytes: half the recent peak of live LARGE bytes, at least
+ *    FTM_LARGE_CACHE_BYTES, never more than FTM_LARGE_CACHE_MAX_BYTES or
+ *    1/8 of the memory limit.  Beyond that the oldest spans go.
+ *  - A span unused for FTM_LARGE_CACHE_OPS LARGE operations goes.
+ * Cached spans are out of the page map, so a double free is still caught.
  */
-typedef struct cached_map {
+typedef struct cached_span {
 	char *base;
 	size_t size;
-	uint64_t since;         /* cache_ops when it was cached */
-} cached_map;
+	uint64_t since;         /* cache.ops when it was cached */
+} cached_span;
 
 static struct {
 	pthread_mutex_t lock;
-	cached_map slot[FTM_LARGE_CACHE_SLOTS];
+	cached_span s[FTM_LARGE_CACHE_SLOTS];
 	unsigned n;
-	size_t bytes;
-	uint64_t ops;
+	size_t bytes;           /* in all spans */
+	uint64_t ops;           /* LARGE allocations and frees: the clock */
+	size_t live;            /* bytes of LARGE mappings in use */
+	size_t peak;            /* recent peak of live: decays by 1/4 every 256 ops */
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Forget slot i (the caller unmaps or uses the mapping). */
-static cached_map take_slot(unsigned i)
+/* Spans to unmap once the lock is dropped. */
+typedef struct span_list {
+	unsigned n;
+	cached_span s[FTM_LARGE_CACHE_SLOTS + 2];
+} span_list;
+
+static void unmap_all(const span_list *out)
 {
-	cached_map m = cache.slot[i];
-	cache.slot[i] = cache.slot[--cache.n];
+	for (unsigned i = 0; i < out->n; i++)
+		ftm_os_unmap(out->s[i].base, out->s[i].size);
+}
+
+/* Forget span i (the caller unmaps or uses it). */
+static cached_span take_span(unsigned i)
+{
+	cached_span m = cache.s[i];
+	cache.s[i] = cache.s[--cache.n];
 	cache.bytes -= m.size;
 	return m;
 }
 
-/* A cached mapping of at least len bytes (*got of them: more than twice
- * len is cut to len), or NULL. */
-static char *cache_get(size_t len, size_t *got)
+static size_t budget(void)
 {
-	cached_map m = { 0 }, old[FTM_LARGE_CACHE_SLOTS];
-	unsigned nold = 0;
-	pthread_mutex_lock(&cache.lock);
-	cache.ops++;
-	int best = -1;
-	for (unsigned i = 0; i < cache.n; i++)
-		if (cache.slot[i].size >= len && (best < 0 || cache.slot[i].size < cache.slot[best].size))
-			best = (int)i;
-	if (best >= 0)
-		m = take_slot((unsigned)best);
-	for (unsigned i = 0; i < cache.n;)         /* and let old ones go */
-		if (cache.ops - cache.slot[i].since > FTM_LARGE_CACHE_OPS)
-			old[nold++] = take_slot(i);
-		else
-			i++;
-	pthread_mutex_unlock(&cache.lock);
-	for (unsigned i = 0; i < nold; i++)
-		ftm_os_unmap(old[i].base, old[i].size);
-	if (m.base && m.size / 2 > len) {   /* much too big: cut the tail off */
-		ftm_os_unmap(m.base + len, m.size - len);
-		m.size = len;
-	}
-	if (m.base)
-		*got = m.size;
-	return m.base;
+	size_t b = cache.peak, limit = ftm_g.vm_limit / 8;
+	if (b < FTM_LARGE_CACHE_BYTES)
+		b = FTM_LARGE_CACHE_BYTES;
+	if (b > FTM_LARGE_CACHE_MAX_BYTES)
+		b = FTM_LARGE_CACHE_MAX_BYTES;
+	return b < limit ? b : limit;
 }
 
-/* Keep a freed mapping if it fits; else, or for what it pushes out, unmap. */
+/* One tick of the clock (lock held): spans too old go to *out. */
+static void tick(span_list *out)
+{
+	cache.ops++;
+	if (!(cache.ops & 255)) {
+		size_t decayed = cache.peak - cache.peak / 4;
+		cache.peak = decayed > cache.live ? decayed : cache.live;
+	}
+	for (unsigned i = 0; i < cache.n && out->n < FTM_LARGE_CACHE_SLOTS;)
+		if (cache.ops - cache.s[i].since > FTM_LARGE_CACHE_OPS)
+			out->s[out->n++] = take_span(i);
+		else
+			i++;
+}
+
+/* A cached span of at least len bytes (*got of them), or NULL. */
+static char *cache_get(size_t len, size_t *got)
+{
+	span_list out = { 0 };
+	char *base = NULL;
+	pthread_mutex_lock(&cache.lock);
+	int best = -1;
+	for (unsigned i = 0; i < cache.n; i++)
+		if (cache.s[i].size >= len && (best < 0 || cache.s[i].size < cache.s[best].size))
+			best = (int)i;
+	if (best >= 0) {
+		cached_span *m = &cache.s[best];
+		size_t rest = m->size - len;
+		base = m->base;
+		if (rest >= FTM_LARGE_SPLIT_MIN && rest >= len / 4) {
+			m->base += len;              /* cut: the tail stays cached */
+			m->size = rest;
+			cache.bytes -= len;
+		} else {
+			len = take_span((unsigned)best).size;   /* whole: the rest is room */
+		}
+		*got = len;
+		cache.live += len;
+		cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+	}
+	tick(&out);
+	pthread_mutex_unlock(&cache.lock);
+	unmap_all(&out);
+	return base;
+}
+
+/* A fresh mapping of len bytes is in use: count it. */
+static void cache_note_mapped(size_t len)
+{
+	pthread_mutex_lock(&cache.lock);
+	cache.live += len;
+	cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+	pthread_mutex_unlock(&cache.lock);
+}
+
+/*
+ * Take the bytes [addr, addr + len) out of a cached span that starts at
+ * addr, if there is one that long: realloc grows into the span that
+ * follows its block.  True if taken.
+ */
+static bool cache_take_at(char *addr, size_t len)
+{
+	bool ok = false;
+	pthread_mutex_lock(&cache.lock);
+	for (unsigned i = 0; i < cache.n; i++)
+		if (cache.s[i].base == addr && cache.s[i].size >= len) {
+			if (cache.s[i].size == len) {
+				take_span(i);
+			} else {
+				cache.s[i].base += len;
+				cache.s[i].size -= len;
+				cache.bytes -= len;
+			}
+			cache.live += len;
+			cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+			ok = true;
+			break;
+		}
+	pthread_mutex_unlock(&cache.lock);
+	return ok;
+}
+
+/* `size` bytes at base are no longer in use: cache them (merged with their
+ * neighbours) or, beyond the bounds, unmap the oldest spans. */
 static void cache_put(char *base, size_t size)
 {
-	cached_map out[FTM_LARGE_CACHE_SLOTS + 1];
-	unsigned nout = 0;
+	span_list out = { 0 };
 	pthread_mutex_lock(&cache.lock);
-	cache.ops++;
-	if (size <= FTM_LARGE_CACHE_BYTES) {
-		while (cache.n == FTM_LARGE_CACHE_SLOTS || cache.bytes + size > FTM_LARGE_CACHE_BYTES) {
+	cache.live -= size;
+	uint64_t since = cache.ops + 1;
+	for (unsigned i = 0; i < cache.n;) {
+		cached_span *m = &cache.s[i];
+		if (m->base + m->size == base || base + size == m->base) {
+			cached_span t = take_span(i);       /* merged into the new span */
+			base = t.base < base ? t.base : base;
+			size += t.size;
+		} else {
+			i++;
+		}
+	}
+	size_t cap = budget();
+	if (size > cap) {
+		out.s[out.n++] = (cached_span){ base, size, 0 };
+	} else {
+		while (cache.n == FTM_LARGE_CACHE_SLOTS || cache.bytes + size > cap) {
 			unsigned oldest = 0;
 			for (unsigned i = 1; i < cache.n; i++)
-				if (cache.slot[i].since < cache.slot[oldest].since)
+				if (cache.s[i].since < cache.s[oldest].since)
 					oldest = i;
-			out[nout++] = take_slot(oldest);
+			out.s[out.n++] = take_span(oldest);
 		}
-		cache.slot[cache.n++] = (cached_map){ base, size, cache.ops };
+		cache.s[cache.n++] = (cached_span){ base, size, since };
 		cache.bytes += size;
-	} else {
-		out[nout++] = (cached_map){ base, size, 0 };
 	}
+	tick(&out);
 	pthread_mutex_unlock(&cache.lock);
-	for (unsigned i = 0; i < nout; i++)
-		ftm_os_unmap(out[i].base, out[i].size);
+	unmap_all(&out);
 }
 
 void ftm_large_cache_lock(void) { pthread_mutex_lock(&cache.lock); }
 void ftm_large_cache_unlock(void) { pthread_mutex_unlock(&cache.lock); }
 void ftm_large_cache_atfork_child(void) { pthread_mutex_init(&cache.lock, NULL); }
 
-/* malloc_trim(): every cached mapping goes. */
+/* malloc_trim(): every cached span goes. */
 bool ftm_large_cache_trim(void)
 {
 	bool any = false;
 	for (;;) {
 		pthread_mutex_lock(&cache.lock);
-		cached_map m = cache.n ? take_slot(0) : (cached_map){ 0 };
+		cached_span m = cache.n ? take_span(0) : (cached_span){ 0 };
 		pthread_mutex_unlock(&cache.lock);
 		if (!m.base)
 			return any;
@@ -161,11 +256,11 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 	size_t page = ftm_g.page_size;
 	size_t off = (FTM_LARGE_HDR + align - 1) & ~(align - 1);  /* user offset if align <= page */
 	size_t slack = align > page ? align : 0;                  /* room to find an aligned spot */
-	size_t span = n ? n : 1;         /* a 0-byte block still owns the byte at its pointer */
+	size_t extent = n ? n : 1;         /* a 0-byte block still owns the byte at its pointer */
 	size_t need;
 	if (off < FTM_LARGE_HDR ||       /* align near 2^63: the rounding wrapped */
 	    __builtin_add_overflow(off, slack, &need) ||
-	    __builtin_add_overflow(need, span, &need) ||
+	    __builtin_add_overflow(need, extent, &need) ||
 	    __builtin_add_overflow(need, page, &need) ||
 	    need > vm_limit(need)) {
 		errno = ENOMEM;
@@ -173,41 +268,40 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 	}
 	if (room > SIZE_MAX - need || need + room > vm_limit(need + room))
 		room = 0;
-	size_t len = ftm_page_round(off + slack + span + room);
+	size_t len = ftm_page_round(off + slack + extent + room);
 	char *map = slack ? NULL : cache_get(len, &len);
 	*fresh = !map;
 	if (!map && room) {
-		/* the room is a bonus: without it if it does not fit (and errno
-		 * stays as it was: a request that succeeds leaves no trace) */
-		int saved = errno;
+		/* the room is a bonus: without it if it does not fit */
 		if (!(map = ftm_os_map(len))) {
-			len = ftm_page_round(off + span);
+			len = ftm_page_round(off + extent);
 			if ((map = cache_get(len, &len)))
 				*fresh = false;
 		}
-		errno = saved;
 	}
 	if (!map && !(map = ftm_os_map(len)) &&
-	    !(ftm_arena_reclaim(ftm_arena_get(), false) && (map = ftm_os_map(len))))
+	    !(ftm_reclaim_all() && (map = ftm_os_map(len))))
 		return NULL;                    /* even after dropping every reserve */
 	char *user = map + off;
 	if (slack) {
 		/* keep only the pages from the header before `user` to its end */
 		user = (char *)(((uintptr_t)map + FTM_LARGE_HDR + align - 1) & ~(uintptr_t)(align - 1));
 		char *start = (char *)((uintptr_t)(user - FTM_LARGE_HDR) & ~(uintptr_t)(page - 1));
-		char *end = map + ftm_page_round((size_t)(user - map) + span);
+		char *end = map + ftm_page_round((size_t)(user - map) + extent);
 		ftm_os_unmap(map, (size_t)(start - map));
 		ftm_os_unmap(end, (size_t)(map + len - end));
 		len = (size_t)(end - start);
 		map = start;
 	}
+	if (*fresh)
+		cache_note_mapped(len);
 	ftm_large *l = (ftm_large *)map;
 	l->map_size = len;
 	l->req = n;
 	l->user = user;
 	seal(l);
 	if (!ftm_pagemap_set(user, 1, (uintptr_t)l | FTM_OWNER_LARGE)) {
-		ftm_os_unmap(map, len);
+		cache_put(map, len);
 		return NULL;
 	}
 	return user;
@@ -257,10 +351,7 @@ void ftm_large_free(ftm_large *l)
 	ftm_pagemap_clear(l->user, 1);
 	size_t size = l->map_size;
 	l->check = 0;                       /* a stale pointer to it fails the check */
-	if ((char *)l->user - (char *)l == (ptrdiff_t)FTM_LARGE_HDR)
-		cache_put((char *)l, size);     /* plain layout: reusable as it is */
-	else
-		ftm_os_unmap(l, size);
+	cache_put((char *)l, size);
 }
 
 /* Serve n bytes (n > FTM_SMALL_MAX) from the same address if possible. */
@@ -273,13 +364,21 @@ bool ftm_large_resize(ftm_large *l, size_t n)
 	if (want > l->map_size) {
 		/* grow with half as much again to spare, or else just enough */
 		size_t roomy = want + (n / 2 < SIZE_MAX - want ? ftm_page_round(n / 2) : 0);
-		if (ftm_os_map_at((char *)l + l->map_size, roomy - l->map_size))
+		char *end = (char *)l + l->map_size;
+		if (cache_take_at(end, roomy - l->map_size))      /* a cached span follows */
 			want = roomy;
-		else if (!ftm_os_map_at((char *)l + l->map_size, want - l->map_size))
+		else if (cache_take_at(end, want - l->map_size))
+			;
+		else if (ftm_os_map_at(end, roomy - l->map_size))
+			cache_note_mapped((want = roomy) - l->map_size);
+		else if (ftm_os_map_at(end, want - l->map_size))
+			cache_note_mapped(want - l->map_size);
+		else
 			return false;
 	} else if (want + 2 * ftm_g.page_size <= l->map_size && want < l->map_size - l->map_size / 4) {
-		/* shrink by a quarter or more: the tail goes back (small shrinks keep their room) */
-		ftm_os_unmap((char *)l + want, l->map_size - want);
+		/* shrink by a quarter or more: the tail goes to the cache (small
+		 * shrinks keep their room) */
+		cache_put((char *)l + want, l->map_size - want);
 	} else {
 		want = l->map_size;
 	}

@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -19,10 +20,14 @@
  * the page map covers exactly this range (pagemap.c). */
 #define FTM_ADDR_LIMIT ((uintptr_t)1 << 47)
 
+/* errno is left as it was: a failure may be retried after reclaiming, and
+ * the public functions set ENOMEM themselves when they give up. */
 void *ftm_os_map(size_t len)
 {
+	int saved = errno;
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	errno = saved;
 	if (p == MAP_FAILED)
 		return NULL;
 	if ((uintptr_t)p + len > FTM_ADDR_LIMIT) {   /* beyond what the page map covers */
@@ -78,6 +83,17 @@ size_t ftm_os_vm_limit(void)
 	if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < limit)
 		limit = (size_t)rl.rlim_cur;
 	return limit;
+}
+
+/* Processors this process may run on (its affinity mask), at least 1.
+ * sched_getaffinity fills a mask on the stack: nothing allocates. */
+size_t ftm_os_cpu_count(void)
+{
+	cpu_set_t set;
+	int saved = errno;
+	int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+	errno = saved;
+	return n > 0 ? (size_t)n : 1;
 }
 
 void ftm_os_write(int fd, const char *buf, size_t len)

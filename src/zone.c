@@ -32,17 +32,7 @@ static inline uint64_t mix64(uint64_t x)
 	return x;
 }
 
-/*
- * One multiply keyed by the per-process secret: cheap enough for every
- * header write, and a header that was overwritten, or 16 bytes of user
- * data taken for a header, match with a chance of 2^-32.  `req` is not
- * covered: it only feeds show_alloc_mem, never a memory decision.
- */
-uint32_t ftm_block_check(const ftm_block *b)
-{
-	uint64_t fields = (uint64_t)b->size_flags << 32 | b->prev_size;
-	return (uint32_t)((((uintptr_t)b ^ ftm_g.secret) + fields) * 0x9e3779b97f4a7c15ull >> 32);
-}
+/* ftm_block_check(), the check of every header, is inline in internal.h. */
 
 uint32_t ftm_zone_check(const ftm_zone *z)
 {
@@ -97,9 +87,7 @@ void ftm_heap_setup(ftm_heap *h, ftm_arena *a, enum ftm_kind kind,
 /* Map a new zone and put its one big free block into the free lists. */
 static bool zone_create(ftm_heap *h)
 {
-	ftm_zone *z = ftm_os_map(h->zone_size);
-	if (!z && ftm_arena_reclaim(h->arena, true))   /* near a limit: drop reserves, retry */
-		z = ftm_os_map(h->zone_size);
+	ftm_zone *z = ftm_os_map(h->zone_size);   /* on failure the caller reclaims, retries */
 	if (!z)
 		return false;
 	z->heap = h;

@@ -1,0 +1,117 @@
+/*
+ * tcache.h - the fast paths of malloc and free: this thread's cache.
+ *
+ * Inline, so that malloc and free of a block up to 4 KiB that hits the
+ * cache are a couple dozen instructions with no call, no lock and no
+ * atomic operation.  Everything else (refill, flush, registration, thread
+ * exit) is in tcache.c.
+ *
+ * A cached block's first 16 bytes hold:
+ *   [0] the next block of the list, mangled (see ftm_tc_mangle())
+ *   [1] ftm_g.cache_key, a per-process random value: "this block is cached".
+ * The key lets free() catch a double free of a cached block, and lets
+ * show_alloc_mem() and realloc() tell cached blocks from live ones.  A live
+ * block whose user data holds the key at offset 8 is a 2^-64 accident.
+ */
+#ifndef FTM_TCACHE_H
+#define FTM_TCACHE_H
+
+#include "internal.h"
+
+/* How many blocks list idx may hold: about FTM_TCACHE_BIN_BYTES, 2 to 64.
+ * All zero until ftm_tcache_setup(): then every push takes the slow path. */
+extern uint8_t ftm_tcache_limit[FTM_TCACHE_BINS];
+void ftm_tcache_setup(void);
+void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n);
+bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned idx, void **q);
+
+/* The list link is stored mangled with its own address and the secret, so
+ * a use-after-free write or a stray pointer cannot steer malloc silently. */
+static inline void *ftm_tc_mangle(void *slot_addr, void *next)
+{
+	return (void *)((uintptr_t)next ^ ((uintptr_t)slot_addr >> 12) ^ ftm_g.secret);
+}
+
+/* The list of n bytes (n <= FTM_TCACHE_MAX_REQ): its block size / 16. */
+static inline unsigned ftm_tc_index(size_t n)
+{
+	unsigned idx = (unsigned)((n + FTM_HDR + FTM_ALIGN - 1) >> 4);
+	return idx < FTM_MIN_BLOCK / 16 ? FTM_MIN_BLOCK / 16 : idx;
+}
+
+/* Put the block q (of block size idx * 16) at the head of list idx. */
+static inline void ftm_tc_push(ftm_tcache *tc, unsigned idx, void **q)
+{
+	q[0] = ftm_tc_mangle(q, tc->head[idx]);
+	q[1] = (void *)ftm_g.cache_key;
+	tc->head[idx] = q;
+	tc->count[idx]++;
+	tc->bytes += idx << 4;
+}
+
+/* Take the head of the non-empty list idx; it is no longer marked cached. */
+static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned idx, const char *func)
+{
+	void **p = tc->head[idx];
+	void *next = ftm_tc_mangle(p, p[0]);
+	if (ftm_unlikely((uintptr_t)next & (FTM_ALIGN - 1)))
+		ftm_misuse(func, FTM_ERR_CORRUPT, p, 0);   /* the link was overwritten */
+	tc->head[idx] = next;
+	tc->count[idx]--;
+	tc->bytes -= idx << 4;
+	p[1] = NULL;
+	return p;
+}
+
+/* malloc's fast path: a cached block for n bytes (n <= 4 KiB), or NULL. */
+static inline void *ftm_tcache_pop(size_t n)
+{
+	ftm_tcache *tc = &ftm_tc;
+	unsigned idx = ftm_tc_index(n);
+	if (ftm_unlikely(!tc->head[idx]))
+		return ftm_tcache_pop_slow(tc, idx, n);
+	void **p = ftm_tc_pop(tc, idx, "malloc");
+	ftm_bof(p)->req = (uint32_t)n;      /* not covered by the header check */
+	return p;
+}
+
+/*
+ * Cache p if it is a live block of ours up to 4 KiB, its header on a page
+ * that is readable (see ftm_tcache_push()).  False when the slow path must
+ * handle p (a LARGE block, a bad pointer to diagnose, a cache that cannot
+ * take it).  The keyed check proves the header is one we wrote at that
+ * address; anything else (a foreign or interior pointer, a free block)
+ * goes the slow way, which asks the page map and diagnoses.
+ */
+static inline bool ftm_tcache_push_block(void *p)
+{
+	ftm_block *b = ftm_bof(p);
+	uint32_t sf = b->size_flags;
+	unsigned idx = sf >> 4;             /* block size / 16: the flags are the low 4 bits */
+	if (ftm_unlikely(idx >= FTM_TCACHE_BINS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b)))
+		return false;
+	void **q = p;
+	if (ftm_unlikely(q[1] == (void *)ftm_g.cache_key))   /* in this or another cache */
+		ftm_misuse("free", FTM_ERR_DOUBLE_FREE, p, (idx << 4) - FTM_HDR);
+	ftm_tcache *tc = &ftm_tc;
+	if (ftm_unlikely(tc->count[idx] >= ftm_tcache_limit[idx] ||
+	                 tc->bytes + (idx << 4) > FTM_TCACHE_BYTES || !tc->active))
+		return ftm_tcache_push_slow(tc, idx, q);
+	ftm_tc_push(tc, idx, q);
+	return true;
+}
+
+/*
+ * free's fast path.  The header is read without asking the page map: p is
+ * not the first address of a page, so p - 16 is on p's own page, readable
+ * if p is.  A page-aligned p takes the slow path, which looks it up first.
+ */
+static inline bool ftm_tcache_push(void *p)
+{
+	uintptr_t u = (uintptr_t)p;
+	if (ftm_unlikely((u & (FTM_ALIGN - 1)) || !(u & ((1u << FTM_MAP_SHIFT) - 1))))
+		return false;
+	return ftm_tcache_push_block(p);
+}
+
+#endif /* FTM_TCACHE_H */
