@@ -28,6 +28,19 @@ static void *alloc_or_enomem(size_t n, size_t align)
 	return p;
 }
 
+/* Everything malloc's fast path does not handle: a refill of this
+ * thread's cache, or the arena. */
+static __attribute__((noinline)) void *malloc_slow(size_t n)
+{
+	if (n <= FTM_TCACHE_MAX_REQ) {
+		void *p = ftm_tcache_pop_slow(&ftm_tc, ftm_tc_index(n), n);
+		if (p)
+			return p;
+	}
+	ftm_init();
+	return alloc_or_enomem(n, FTM_ALIGN);
+}
+
 FTM_EXPORT void *malloc(size_t n)
 {
 	if (ftm_likely(n <= FTM_TCACHE_MAX_REQ)) {  /* the fast path: this thread's cache */
@@ -35,8 +48,7 @@ FTM_EXPORT void *malloc(size_t n)
 		if (ftm_likely(p != NULL))
 			return p;
 	}
-	ftm_init();
-	return alloc_or_enomem(n, FTM_ALIGN);
+	return malloc_slow(n);
 }
 
 FTM_EXPORT void *calloc(size_t nmemb, size_t size)
@@ -49,6 +61,8 @@ FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 	}
 	if (n <= FTM_TCACHE_MAX_REQ) {
 		void *p = ftm_tcache_pop(n);
+		if (!p)
+			p = ftm_tcache_pop_slow(&ftm_tc, ftm_tc_index(n), n);
 		if (p)
 			return memset(p, 0, n);
 	}

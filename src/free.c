@@ -45,7 +45,8 @@ void ftm_free_ptr(void *p, const char *func)
 	ftm_zone *z = (ftm_zone *)o;
 	/* a page-aligned block skipped the fast path: a header above the
 	 * zone's start is readable, so the thread cache may take it now */
-	if ((char *)p >= (char *)ftm_buser(ftm_zone_first(z)) && ftm_tcache_push_block(p))
+	if (!((uintptr_t)p & ((1u << FTM_MAP_SHIFT) - 1)) &&
+	    (char *)p > (char *)ftm_buser(ftm_zone_first(z)) && ftm_tcache_push_block(p))
 		return;
 	ftm_arena *a = z->heap->arena;
 	ftm_block *b = NULL;
@@ -63,12 +64,17 @@ void ftm_free_ptr(void *p, const char *func)
 		ftm_misuse(func, e, p, size);
 }
 
-FTM_EXPORT void free(void *p)
+/* Everything free's fast path (tcache.h) does not handle. */
+__attribute__((noinline)) void ftm_free_slow(void *p)
 {
-	if (!p || ftm_tcache_push(p))   /* the fast path: into this thread's cache */
-		return;
 	int saved = errno;          /* free() never changes errno */
 	ftm_init();
 	ftm_free_ptr(p, "free");
 	errno = saved;
+}
+
+FTM_EXPORT void free(void *p)
+{
+	if (p)
+		ftm_tcache_free(p);     /* into this thread's cache, or the slow path */
 }

@@ -345,7 +345,7 @@ typedef struct ftm_tcache {
 	bool detached;                      /* the thread exited its arena */
 } ftm_tcache;
 
-/* The fast paths, ftm_tcache_pop() and ftm_tcache_push(), are in tcache.h. */
+/* The fast paths, ftm_tcache_pop() and ftm_tcache_free(), are in tcache.h. */
 extern __thread ftm_tcache ftm_tc __attribute__((tls_model("initial-exec")));
 void ftm_tcache_register(ftm_tcache *tc);
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);

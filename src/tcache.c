@@ -90,6 +90,13 @@ bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned idx, void **q)
 	return true;
 }
 
+/* free's fast path met a full list or cache, or an unregistered thread. */
+void ftm_tcache_free_full(ftm_tcache *tc, unsigned idx, void **q)
+{
+	if (!ftm_tcache_push_slow(tc, idx, q))
+		ftm_free_slow(q);
+}
+
 /*
  * Free the cached block p into its zone, holding the lock of the zone's
  * arena: *held is the arena whose lock we hold, switched when p belongs to

@@ -24,6 +24,8 @@ extern uint8_t ftm_tcache_limit[FTM_TCACHE_BINS];
 void ftm_tcache_setup(void);
 void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n);
 bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned idx, void **q);
+void ftm_tcache_free_full(ftm_tcache *tc, unsigned idx, void **q);
+void ftm_free_slow(void *p);        /* free.c */
 
 /* The list link is stored mangled with its own address and the secret, so
  * a use-after-free write or a stray pointer cannot steer malloc silently. */
@@ -63,13 +65,14 @@ static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned idx, const char *func)
 	return p;
 }
 
-/* malloc's fast path: a cached block for n bytes (n <= 4 KiB), or NULL. */
+/* malloc's fast path: a cached block for n bytes (n <= 4 KiB), or NULL
+ * when the list is empty (then ftm_tcache_pop_slow() refills it). */
 static inline void *ftm_tcache_pop(size_t n)
 {
 	ftm_tcache *tc = &ftm_tc;
 	unsigned idx = ftm_tc_index(n);
 	if (ftm_unlikely(!tc->head[idx]))
-		return ftm_tcache_pop_slow(tc, idx, n);
+		return NULL;
 	void **p = ftm_tc_pop(tc, idx, "malloc");
 	ftm_bof(p)->req = (uint32_t)n;      /* not covered by the header check */
 	return p;
@@ -77,7 +80,7 @@ static inline void *ftm_tcache_pop(size_t n)
 
 /*
  * Cache p if it is a live block of ours up to 4 KiB, its header on a page
- * that is readable (see ftm_tcache_push()).  False when the slow path must
+ * that is readable (see ftm_tcache_free()).  False when the slow path must
  * handle p (a LARGE block, a bad pointer to diagnose, a cache that cannot
  * take it).  The keyed check proves the header is one we wrote at that
  * address; anything else (a foreign or interior pointer, a free block)
@@ -102,16 +105,36 @@ static inline bool ftm_tcache_push_block(void *p)
 }
 
 /*
- * free's fast path.  The header is read without asking the page map: p is
- * not the first address of a page, so p - 16 is on p's own page, readable
- * if p is.  A page-aligned p takes the slow path, which looks it up first.
+ * free's fast path, for a non-NULL p.  The header is read without asking
+ * the page map: p is not the first address of a page, so p - 16 is on p's
+ * own page, readable if p is.  A page-aligned p, and everything the checks
+ * of ftm_tcache_push_block() turn away, takes the slow path, which looks p
+ * up first.  Every call is a tail call: the fast path needs no stack frame.
  */
-static inline bool ftm_tcache_push(void *p)
+static inline void ftm_tcache_free(void *p)
 {
 	uintptr_t u = (uintptr_t)p;
-	if (ftm_unlikely((u & (FTM_ALIGN - 1)) || !(u & ((1u << FTM_MAP_SHIFT) - 1))))
-		return false;
-	return ftm_tcache_push_block(p);
+	if (ftm_unlikely((u & (FTM_ALIGN - 1)) || !(u & ((1u << FTM_MAP_SHIFT) - 1)))) {
+		ftm_free_slow(p);
+		return;
+	}
+	ftm_block *b = ftm_bof(p);
+	uint32_t sf = b->size_flags;
+	unsigned idx = sf >> 4;
+	if (ftm_unlikely(idx >= FTM_TCACHE_BINS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b))) {
+		ftm_free_slow(p);
+		return;
+	}
+	void **q = p;
+	if (ftm_unlikely(q[1] == (void *)ftm_g.cache_key))
+		ftm_misuse("free", FTM_ERR_DOUBLE_FREE, p, (idx << 4) - FTM_HDR);
+	ftm_tcache *tc = &ftm_tc;
+	if (ftm_unlikely(tc->count[idx] >= ftm_tcache_limit[idx] ||
+	                 tc->bytes + (idx << 4) > FTM_TCACHE_BYTES || !tc->active)) {
+		ftm_tcache_free_full(tc, idx, q);
+		return;
+	}
+	ftm_tc_push(tc, idx, q);
 }
 
 #endif /* FTM_TCACHE_H */
