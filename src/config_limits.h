@@ -12,9 +12,9 @@
 
 #define FTM_ALIGN            16u          /* alignment of every returned pointer */
 #define FTM_TINY_MAX         1024u        /* largest TINY request, bytes */
-#define FTM_SMALL_MAX        (32u * 1024) /* largest SMALL request; above is LARGE */
+#define FTM_SMALL_MAX        (64u * 1024) /* largest SMALL request; above is LARGE */
 #define FTM_TINY_ZONE_SIZE   (128u * 1024)
-#define FTM_SMALL_ZONE_SIZE  (4u * 1024 * 1024)
+#define FTM_SMALL_ZONE_SIZE  (8u * 1024 * 1024)
 #define FTM_ZONE_MIN_BLOCKS  100u
 
 /*

@@ -7,7 +7,7 @@
 
 int main(void)
 {
-	void *t42, *t84, *s3725, *l48847, *q, *c30, *m4096, *z0, *b1024, *b1025,
+	void *t42, *t84, *s3725, *l98847, *q, *c30, *m4096, *z0, *b1024, *b1025,
 	     *b32768, *b32769;
 	size_t total0;
 
@@ -20,21 +20,21 @@ int main(void)
 	t42 = ftm_opaque(malloc(42));
 	t84 = ftm_opaque(malloc(84));
 	s3725 = ftm_opaque(malloc(3725));
-	l48847 = ftm_opaque(malloc(48847));
-	if (!ftm_check(t42 && t84 && s3725 && l48847, "the four mallocs", "NULL"))
+	l98847 = ftm_opaque(malloc(98847));
+	if (!ftm_check(t42 && t84 && s3725 && l98847, "the four mallocs", "NULL"))
 		return ftm_end();
 	memset(t42, 1, 42);
 	memset(t84, 1, 84);
 	memset(s3725, 1, 3725);
-	memset(l48847, 1, 48847);
+	memset(l98847, 1, 98847);
 
 	if (show_snapshot(&snap_a, "4 blocks")) {
 		expect_block(&snap_a, "4 blocks", t42, 42, "TINY");
 		expect_block(&snap_a, "4 blocks", t84, 84, "TINY");
 		expect_block(&snap_a, "4 blocks", s3725, 3725, "SMALL");
-		expect_block(&snap_a, "4 blocks", l48847, 48847, "LARGE");
-		ftm_check(snap_a.total == total0 + 42 + 84 + 3725 + 48847,
-		    "4 blocks: Total grew by 42+84+3725+48847",
+		expect_block(&snap_a, "4 blocks", l98847, 98847, "LARGE");
+		ftm_check(snap_a.total == total0 + 42 + 84 + 3725 + 98847,
+		    "4 blocks: Total grew by 42+84+3725+98847",
 		    "Total %zu, before %zu", snap_a.total, total0);
 	}
 
@@ -43,7 +43,7 @@ int main(void)
 		expect_gone(&snap_b, "free 84", t84);
 		expect_block(&snap_b, "free 84", t42, 42, "TINY");
 		expect_block(&snap_b, "free 84", s3725, 3725, "SMALL");
-		expect_block(&snap_b, "free 84", l48847, 48847, "LARGE");
+		expect_block(&snap_b, "free 84", l98847, 98847, "LARGE");
 		ftm_check(snap_a.total - snap_b.total == 84, "free 84: Total dropped by 84",
 		    "Total %zu -> %zu", snap_a.total, snap_b.total);
 	}
@@ -65,11 +65,11 @@ int main(void)
 			expect_gone(&snap_b, "grow 20->60 (moved)", t42);
 		t42 = q;
 	}
-	q = ftm_opaque(realloc(l48847, 40000));
-	if (ftm_check(q != NULL, "realloc(48847 -> 40000)", "NULL") &&
-	    show_snapshot(&snap_a, "LARGE 48847->40000")) {
-		expect_block(&snap_a, "LARGE 48847->40000", q, 40000, "LARGE");
-		l48847 = q;
+	q = ftm_opaque(realloc(l98847, 90000));
+	if (ftm_check(q != NULL, "realloc(98847 -> 90000)", "NULL") &&
+	    show_snapshot(&snap_a, "LARGE 98847->90000")) {
+		expect_block(&snap_a, "LARGE 98847->90000", q, 90000, "LARGE");
+		l98847 = q;
 	}
 	q = ftm_opaque(realloc(s3725, 3000));
 	if (ftm_check(q != NULL, "realloc(3725 -> 3000)", "NULL") &&
@@ -107,7 +107,7 @@ int main(void)
 
 	free(t42);
 	free(s3725);
-	free(l48847);
+	free(l98847);
 	free(m4096);
 	free(z0);
 	free(b1024);
@@ -117,7 +117,7 @@ int main(void)
 	if (show_snapshot(&snap_b, "all freed")) {
 		expect_gone(&snap_b, "all freed", t42);
 		expect_gone(&snap_b, "all freed", s3725);
-		expect_gone(&snap_b, "all freed", l48847);
+		expect_gone(&snap_b, "all freed", l98847);
 		expect_gone(&snap_b, "all freed", b32769);
 		ftm_check(snap_b.total == total0, "all freed: Total back to its start value",
 		    "Total %zu, at the start %zu", snap_b.total, total0);

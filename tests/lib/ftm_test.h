@@ -50,7 +50,7 @@
  *   LARGE : above FTM_SMALL_MAX (from FTM_LARGE_MIN)
  * ---------------------------------------------------------------------- */
 #define FTM_TINY_MAX   ((size_t)1024)
-#define FTM_SMALL_MAX  ((size_t)32768)
+#define FTM_SMALL_MAX  ((size_t)65536)
 #define FTM_LARGE_MIN  (FTM_SMALL_MAX + 1)
 
 /* Every pointer the allocator returns is aligned on this. */
