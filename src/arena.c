@@ -210,12 +210,13 @@ void ftm_arenas_atfork_child(void)
  */
 bool ftm_reclaim_all(void)
 {
-	ftm_tcache_flush_all(&ftm_tc);      /* this thread's cached blocks may pin zones */
+	ftm_tcache_flush_all(&ftm_tc, true);   /* this thread's cached blocks may pin zones */
 	bool any = false;
 	unsigned n = atomic_load_explicit(&narenas, memory_order_acquire);
 	for (unsigned i = 0; i < n; i++) {
 		ftm_arena *a = arenas[i];
 		pthread_mutex_lock(&a->lock);
+		ftm_xfer_drain(a);
 		any |= ftm_heap_trim(&a->tiny);
 		any |= ftm_heap_trim(&a->small);
 		pthread_mutex_unlock(&a->lock);

@@ -206,14 +206,34 @@ void ftm_pagemap_atfork_child(void);
 /* The arena (arena.c)                                                 */
 /* ------------------------------------------------------------------ */
 
+/* tcache.c: per-thread caches of blocks up to 4 KiB (the fast paths) */
+#define FTM_TCACHE_MAX_REQ   4096u   /* requests up to this size are cached */
+#define FTM_TCACHE_MAX_BLOCK (FTM_TCACHE_MAX_REQ + FTM_HDR)
+#define FTM_TCACHE_BINS      (FTM_TCACHE_MAX_BLOCK / 16u + 2u)  /* +1: a refilled block may be 16 B bigger */
+#define FTM_TCACHE_BIN_BYTES 4096u   /* a list holds about this much (2 to 64 blocks) */
+#define FTM_TCACHE_BYTES     (256u * 1024)   /* a thread holds at most this much */
+/* An arena's transfer lists hold up to this many blocks of a size (times
+ * the thread cache's list limit), and this many bytes in all. */
+#define FTM_XFER_LISTS       4u
+#define FTM_XFER_BYTES       (1024u * 1024)
+
 /*
  * An arena owns heaps of TINY and SMALL zones under one lock.  Threads are
  * spread over arenas (arena.c); ftm_arena_get() gives this thread's.
+ *
+ * Its transfer lists (tcache.c) hold blocks up to 4 KiB that thread caches
+ * flushed, still whole and allocated as far as their zone knows, chained
+ * and marked like a thread cache's lists: the next refill of that size
+ * takes them without touching the zones.  Bounded; drained into the zones
+ * before a new zone is mapped and when memory is reclaimed.
  */
 typedef struct ftm_arena {
 	pthread_mutex_t lock;
 	ftm_heap tiny;
 	ftm_heap small;
+	void *xfer[FTM_TCACHE_BINS];        /* transfer lists, by block size / 16 */
+	uint16_t nxfer[FTM_TCACHE_BINS];
+	size_t xfer_bytes;
 	unsigned index;         /* in the arena table: the lock order */
 	unsigned nthreads;      /* threads attached now (under arenas_lock) */
 } ftm_arena;
@@ -270,6 +290,7 @@ static inline uint32_t ftm_block_check(const ftm_block *b)
 void *ftm_os_map(size_t len);
 void *ftm_os_map_at(void *addr, size_t len);
 void ftm_os_unmap(void *addr, size_t len);
+void ftm_os_hint_huge(void *addr, size_t len);
 size_t ftm_os_page_size(void);
 size_t ftm_os_vm_limit(void);
 size_t ftm_os_cpu_count(void);
@@ -327,13 +348,6 @@ void ftm_census_take(ftm_census *n);
 /* zone.c: give every empty zone back (malloc_trim); true if any went */
 bool ftm_heap_trim(ftm_heap *h);
 
-/* tcache.c: per-thread caches of blocks up to 4 KiB (the fast paths) */
-#define FTM_TCACHE_MAX_REQ   4096u   /* requests up to this size are cached */
-#define FTM_TCACHE_MAX_BLOCK (FTM_TCACHE_MAX_REQ + FTM_HDR)
-#define FTM_TCACHE_BINS      (FTM_TCACHE_MAX_BLOCK / 16u + 2u)  /* +1: a refilled block may be 16 B bigger */
-#define FTM_TCACHE_BIN_BYTES 4096u   /* a list holds about this much (2 to 64 blocks) */
-#define FTM_TCACHE_BYTES     (256u * 1024)   /* a thread holds at most this much */
-
 typedef struct ftm_tcache {
 	void *head[FTM_TCACHE_BINS];        /* by block size / 16 */
 	uint16_t count[FTM_TCACHE_BINS];
@@ -349,7 +363,8 @@ typedef struct ftm_tcache {
 extern __thread ftm_tcache ftm_tc __attribute__((tls_model("initial-exec")));
 void ftm_tcache_register(ftm_tcache *tc);
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);
-void ftm_tcache_flush_all(ftm_tcache *tc);
+void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones);
+bool ftm_xfer_drain(ftm_arena *a);
 static inline bool ftm_is_cached(const void *p)
 {
 	return ((void *const *)p)[1] == (void *)ftm_g.cache_key;

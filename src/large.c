@@ -85,7 +85,7 @@ static cached_span take_span(unsigned i)
 
 static size_t budget(void)
 {
-	size_t b = cache.peak, limit = ftm_g.vm_limit / 8;
+	size_t b = cache.peak / 2, limit = ftm_g.vm_limit / 8;
 	if (b < FTM_LARGE_CACHE_BYTES)
 		b = FTM_LARGE_CACHE_BYTES;
 	if (b > FTM_LARGE_CACHE_MAX_BYTES)
@@ -293,8 +293,11 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 		len = (size_t)(end - start);
 		map = start;
 	}
-	if (*fresh)
+	if (*fresh) {
 		cache_note_mapped(len);
+		if (len >= FTM_LARGE_HUGE_MIN && !room)
+			ftm_os_hint_huge(map, len);
+	}
 	ftm_large *l = (ftm_large *)map;
 	l->map_size = len;
 	l->req = n;

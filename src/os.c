@@ -54,6 +54,22 @@ void *ftm_os_map_at(void *addr, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Ask for transparent huge pages on [addr, addr + len): one fault per
+ * 2 MiB instead of one per page, for big buffers that will be written
+ * whole.  Only advice: memory still comes from mmap, and an old kernel or
+ * THP switched off just says no. */
+void ftm_os_hint_huge(void *addr, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	int saved = errno;
+	madvise(addr, len, MADV_HUGEPAGE);
+	errno = saved;
+#else
+	(void)addr;
+	(void)len;
+#endif
+}
+
 /* errno is left as it was: callers such as realloc succeed all the same. */
 void ftm_os_unmap(void *addr, size_t len)
 {

@@ -35,7 +35,7 @@ void ftm_tcache_setup(void)
 static void tcache_destroy(void *arg)
 {
 	ftm_tcache *tc = arg;
-	ftm_tcache_flush_all(tc);
+	ftm_tcache_flush_all(tc, false);
 	tc->disabled = true;                /* later frees of this thread go straight back */
 	tc->active = false;
 	ftm_arena_detach(tc);
@@ -97,18 +97,73 @@ void ftm_tcache_free_full(ftm_tcache *tc, unsigned idx, void **q)
 		ftm_free_slow(q);
 }
 
-/*
- * Free the cached block p into its zone, holding the lock of the zone's
- * arena: *held is the arena whose lock we hold, switched when p belongs to
- * another (a block freed by this thread may come from any arena).
- */
-static void flush_block(void **p, ftm_arena **held)
+/* ---- transfer lists: blocks between threads, under the arena lock ---- */
+
+/* Keep the checked, allocated block q (block size idx * 16) on a's transfer
+ * list if it has room. */
+static bool xfer_put(ftm_arena *a, unsigned idx, void **q)
 {
-	/* checked again: an overflow may have hit the header while it waited */
+	if (a->nxfer[idx] >= FTM_XFER_LISTS * ftm_tcache_limit[idx] ||
+	    a->xfer_bytes + (idx << 4) > FTM_XFER_BYTES)
+		return false;
+	ftm_chain_push(&a->xfer[idx], q);
+	a->nxfer[idx]++;
+	a->xfer_bytes += idx << 4;
+	return true;
+}
+
+static void **xfer_take(ftm_arena *a, unsigned idx)
+{
+	a->nxfer[idx]--;
+	a->xfer_bytes -= idx << 4;
+	return ftm_chain_pop(&a->xfer[idx], "malloc");
+}
+
+/* Free the allocated block p into its zone z (a's lock held), checked first. */
+static void zone_put(ftm_zone *z, void *p)
+{
+	ftm_block *b = NULL;
+	ftm_err e = ftm_zone_lookup(z, p, &b);
+	if (!e)
+		e = ftm_zone_free(z, b);
+	if (e)
+		ftm_misuse("free", e, p, 0);
+}
+
+/* The zone of the block p, which sat in a cache: checked again, since an
+ * overflow may have hit it while it waited. */
+static ftm_zone *zone_of_cached(void *p)
+{
 	uintptr_t o = ftm_pagemap_get(p);
 	ftm_zone *z = (ftm_zone *)o;
 	if (!o || (o & FTM_OWNER_LARGE) || z->check != ftm_zone_check(z))
 		ftm_misuse("free", FTM_ERR_CORRUPT, p, 0);
+	return z;
+}
+
+/* Every transfer list of a back into the zones (a's lock held): before a new
+ * zone is mapped, and when memory is reclaimed.  True if there were any. */
+bool ftm_xfer_drain(ftm_arena *a)
+{
+	if (!a->xfer_bytes)
+		return false;
+	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
+		while (a->xfer[i]) {
+			void **p = xfer_take(a, i);
+			zone_put(zone_of_cached(p), p);
+		}
+	return true;
+}
+
+/*
+ * Give the block p, just taken from a thread cache, back to the arena that
+ * owns its zone: onto its transfer list, or into the zone when the list is
+ * full or `to_zones`.  *held is the arena whose lock we hold, switched when
+ * p belongs to another (a block freed by this thread may come from any).
+ */
+static void flush_block(void **p, ftm_arena **held, bool to_zones)
+{
+	ftm_zone *z = zone_of_cached(p);
 	ftm_arena *a = z->heap->arena;
 	if (a != *held) {
 		if (*held)
@@ -118,10 +173,10 @@ static void flush_block(void **p, ftm_arena **held)
 	}
 	ftm_block *b = NULL;
 	ftm_err e = ftm_zone_lookup(z, p, &b);
-	if (!e)
-		e = ftm_zone_free(z, b);
 	if (e)
 		ftm_misuse("free", e, p, 0);
+	if (to_zones || !xfer_put(a, ftm_bsize(b) >> 4, p))
+		zone_put(z, p);
 }
 
 /* Give the first k blocks of list idx back to their arenas. */
@@ -129,25 +184,27 @@ void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k)
 {
 	ftm_arena *held = NULL;
 	while (k-- && tc->head[idx])
-		flush_block(ftm_tc_pop(tc, idx, "free"), &held);
+		flush_block(ftm_tc_pop(tc, idx, "free"), &held, false);
 	if (held)
 		pthread_mutex_unlock(&held->lock);
 }
 
-/* Every list (thread exit, reclaim).  No arena lock may be held. */
-void ftm_tcache_flush_all(ftm_tcache *tc)
+/* Every list: at thread exit to the transfer lists, for reclaim into the
+ * zones.  No arena lock may be held. */
+void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones)
 {
 	ftm_arena *held = NULL;
 	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
 		while (tc->head[i])
-			flush_block(ftm_tc_pop(tc, i, "free"), &held);
+			flush_block(ftm_tc_pop(tc, i, "free"), &held, to_zones);
 	if (held)
 		pthread_mutex_unlock(&held->lock);
 }
 
 /*
  * The list for n bytes is empty: fetch a batch of blocks of that size from
- * the arena in one lock, return one, cache the rest.
+ * the arena in one lock, from its transfer list first, else from the heap;
+ * return one, cache the rest.
  */
 void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 {
@@ -160,6 +217,14 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 	void *first = NULL;
 	ftm_heap *h = ftm_heap_for(a, n);
 	pthread_mutex_lock(&a->lock);
+	if (a->xfer[idx]) {
+		first = xfer_take(a, idx);
+		ftm_bof(first)->req = (uint32_t)n;
+		for (unsigned i = 1; a->xfer[idx] && i < want && tc->bytes + bsize <= FTM_TCACHE_BYTES; i++)
+			ftm_tc_push(tc, idx, xfer_take(a, idx));
+		pthread_mutex_unlock(&a->lock);
+		return first;
+	}
 	first = ftm_heap_alloc(h, n, FTM_ALIGN);
 	for (unsigned i = 1; first && i < want && tc->bytes + bsize <= FTM_TCACHE_BYTES; i++) {
 		void **q = ftm_heap_alloc(h, bsize - FTM_HDR, FTM_ALIGN);

@@ -41,28 +41,40 @@ static inline unsigned ftm_tc_index(size_t n)
 	return idx < FTM_MIN_BLOCK / 16 ? FTM_MIN_BLOCK / 16 : idx;
 }
 
+/* Chains: a thread cache's list or an arena's transfer list. */
+static inline void ftm_chain_push(void **head, void **q)
+{
+	q[0] = ftm_tc_mangle(q, *head);
+	q[1] = (void *)ftm_g.cache_key;
+	*head = q;
+}
+
+/* Take the head of a non-empty chain; it is no longer marked cached. */
+static inline void **ftm_chain_pop(void **head, const char *func)
+{
+	void **p = *head;
+	void *next = ftm_tc_mangle(p, p[0]);
+	if (ftm_unlikely((uintptr_t)next & (FTM_ALIGN - 1)))
+		ftm_misuse(func, FTM_ERR_CORRUPT, p, 0);   /* the link was overwritten */
+	*head = next;
+	p[1] = NULL;
+	return p;
+}
+
 /* Put the block q (of block size idx * 16) at the head of list idx. */
 static inline void ftm_tc_push(ftm_tcache *tc, unsigned idx, void **q)
 {
-	q[0] = ftm_tc_mangle(q, tc->head[idx]);
-	q[1] = (void *)ftm_g.cache_key;
-	tc->head[idx] = q;
+	ftm_chain_push(&tc->head[idx], q);
 	tc->count[idx]++;
 	tc->bytes += idx << 4;
 }
 
-/* Take the head of the non-empty list idx; it is no longer marked cached. */
+/* Take the head of the non-empty list idx. */
 static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned idx, const char *func)
 {
-	void **p = tc->head[idx];
-	void *next = ftm_tc_mangle(p, p[0]);
-	if (ftm_unlikely((uintptr_t)next & (FTM_ALIGN - 1)))
-		ftm_misuse(func, FTM_ERR_CORRUPT, p, 0);   /* the link was overwritten */
-	tc->head[idx] = next;
 	tc->count[idx]--;
 	tc->bytes -= idx << 4;
-	p[1] = NULL;
-	return p;
+	return ftm_chain_pop(&tc->head[idx], func);
 }
 
 /* malloc's fast path: a cached block for n bytes (n <= 4 KiB), or NULL

@@ -251,6 +251,8 @@ void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align)
 	uint32_t size = (uint32_t)ftm_block_size_for(n);
 	uint32_t need = align > FTM_ALIGN ? size + (uint32_t)align + FTM_MIN_BLOCK : size;
 	ftm_block *b = ftm_freelist_find(&h->free, need);
+	if (!b && ftm_xfer_drain(h->arena))   /* blocks waiting whole may merge into a fit */
+		b = ftm_freelist_find(&h->free, need);
 	if (!b) {
 		if (!zone_create(h))
 			return NULL;
