@@ -6,6 +6,7 @@
  * ENOMEM when memory cannot be had, EINVAL for a bad alignment.
  */
 #include "tcache.h"
+#include "ft_malloc.h"   /* the public prototypes, checked against the definitions */
 
 #include <errno.h>
 #include <stdint.h>
@@ -120,8 +121,43 @@ static bool resize_in_place(void *p, size_t n, size_t *old)
 	return done;
 }
 
+/*
+ * realloc's fast path, for a live block up to 4 KiB resized to at most
+ * 4 KiB: its header is read and checked as in free's fast path (tcache.h).
+ * The block stays when n still fits, fills at least half of it and keeps
+ * its class (TINY or SMALL); else it moves through this thread's cache,
+ * with no lock.  False: the slow path decides (and diagnoses).
+ */
+static bool realloc_small(void *p, size_t n, void **out)
+{
+	uintptr_t u = (uintptr_t)p;
+	if (n > FTM_TCACHE_MAX_REQ || (u & (FTM_ALIGN - 1)) || !(u & ((1u << FTM_MAP_SHIFT) - 1)))
+		return false;
+	ftm_block *b = ftm_bof(p);
+	uint32_t sf = b->size_flags;
+	if ((sf >> 4) >= FTM_TCACHE_BINS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b) ||
+	    ftm_is_cached(p))
+		return false;
+	size_t usable = ftm_bsize(b) - FTM_HDR;
+	if (n <= usable && 2 * n >= usable && (n > FTM_TINY_MAX) == (usable > FTM_TINY_MAX + FTM_ALIGN)) {
+		b->req = (uint32_t)n;
+		*out = p;
+		return true;
+	}
+	void *q = malloc(n);
+	if (q) {                    /* else NULL with ENOMEM, and p stays as it was */
+		memcpy(q, p, n < usable ? n : usable);
+		free(p);
+	}
+	*out = q;
+	return true;
+}
+
 FTM_EXPORT void *realloc(void *p, size_t n)
 {
+	void *q;
+	if (p && n && realloc_small(p, n, &q))
+		return q;
 	ftm_init();
 	if (!p)
 		return alloc_or_enomem(n, FTM_ALIGN);
@@ -133,7 +169,7 @@ FTM_EXPORT void *realloc(void *p, size_t n)
 	if (resize_in_place(p, n, &old))
 		return p;
 	/* a block that grows into LARGE gets room to grow on (large.c) */
-	void *q = n > FTM_SMALL_MAX && n <= FTM_MAX_REQUEST && n > old
+	q = n > FTM_SMALL_MAX && n <= FTM_MAX_REQUEST && n > old
 	          ? ftm_large_alloc_growing(n) : alloc_or_enomem(n, FTM_ALIGN);
 	if (!q) {
 		errno = ENOMEM;

@@ -7,6 +7,7 @@
  * check runs before anything is changed, and misuse ends in ftm_misuse().
  */
 #include "tcache.h"
+#include "ft_malloc.h"   /* the public prototypes, checked against the definitions */
 
 #include <errno.h>
 

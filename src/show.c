@@ -6,6 +6,7 @@
  * page map lock keeps LARGE mappings from being unmapped while we read.
  */
 #include "internal.h"
+#include "ft_malloc.h"   /* the public prototypes, checked against the definitions */
 
 #include <unistd.h>
 

@@ -119,11 +119,11 @@ static void **xfer_take(ftm_arena *a, unsigned idx)
 	return ftm_chain_pop(&a->xfer[idx], "malloc");
 }
 
-/* Free the allocated block p into its zone z (a's lock held), checked first. */
-static void zone_put(ftm_zone *z, void *p)
+/* Free the allocated block p into its zone z (a's lock held), checked first;
+ * b is its header when the caller looked it up already. */
+static void zone_put(ftm_zone *z, void *p, ftm_block *b)
 {
-	ftm_block *b = NULL;
-	ftm_err e = ftm_zone_lookup(z, p, &b);
+	ftm_err e = b ? FTM_OK : ftm_zone_lookup(z, p, &b);
 	if (!e)
 		e = ftm_zone_free(z, b);
 	if (e)
@@ -150,7 +150,7 @@ bool ftm_xfer_drain(ftm_arena *a)
 	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
 		while (a->xfer[i]) {
 			void **p = xfer_take(a, i);
-			zone_put(zone_of_cached(p), p);
+			zone_put(zone_of_cached(p), p, NULL);
 		}
 	return true;
 }
@@ -176,7 +176,7 @@ static void flush_block(void **p, ftm_arena **held, bool to_zones)
 	if (e)
 		ftm_misuse("free", e, p, 0);
 	if (to_zones || !xfer_put(a, ftm_bsize(b) >> 4, p))
-		zone_put(z, p);
+		zone_put(z, p, b);
 }
 
 /* Give the first k blocks of list idx back to their arenas. */
