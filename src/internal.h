@@ -215,7 +215,7 @@ void ftm_pagemap_atfork_child(void);
 /* An arena's transfer lists hold up to this many blocks of a size (times
  * the thread cache's list limit), and this many bytes in all. */
 #define FTM_XFER_LISTS       4u
-#define FTM_XFER_BYTES       (1024u * 1024)
+#define FTM_XFER_BYTES       (256u * 1024)
 
 /*
  * An arena owns heaps of TINY and SMALL zones under one lock.  Threads are
