@@ -79,9 +79,10 @@ ftm_arena *ftm_arena_attach(void)
 	pthread_mutex_lock(&arenas_lock);
 	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed), best = 0;
 	for (unsigned i = 1; i < n; i++)
-		if (arenas[i]->nthreads < arenas[best]->nthreads)
+		if (atomic_load_explicit(&arenas[i]->nthreads, memory_order_relaxed) <
+		    atomic_load_explicit(&arenas[best]->nthreads, memory_order_relaxed))
 			best = i;
-	if (arenas[best]->nthreads > 0 && n < arena_limit) {
+	if (atomic_load_explicit(&arenas[best]->nthreads, memory_order_relaxed) > 0 && n < arena_limit) {
 		ftm_arena *a = ftm_os_map(ftm_page_round(sizeof(ftm_arena)));
 		if (a) {                         /* else: share one, as when at the limit */
 			init_lock(&a->lock);
@@ -93,7 +94,7 @@ ftm_arena *ftm_arena_attach(void)
 		}
 	}
 	ftm_arena *a = arenas[best];
-	a->nthreads++;
+	atomic_fetch_add_explicit(&a->nthreads, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&arenas_lock);
 	tc->arena = a;
 	ftm_tcache_register(tc);             /* to be detached at thread exit */
@@ -107,7 +108,7 @@ void ftm_arena_detach(ftm_tcache *tc)
 	if (!tc->arena || tc->detached)
 		return;
 	pthread_mutex_lock(&arenas_lock);
-	tc->arena->nthreads--;
+	atomic_fetch_sub_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&arenas_lock);
 	tc->detached = true;
 }
@@ -195,10 +196,10 @@ void ftm_arenas_atfork_child(void)
 	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed);
 	for (unsigned i = 0; i < n; i++) {
 		init_lock(&arenas[i]->lock);
-		arenas[i]->nthreads = 0;
+		atomic_store_explicit(&arenas[i]->nthreads, 0, memory_order_relaxed);
 	}
 	if (ftm_tc.arena && !ftm_tc.detached)
-		ftm_tc.arena->nthreads = 1;
+		atomic_store_explicit(&ftm_tc.arena->nthreads, 1, memory_order_relaxed);
 }
 
 /*

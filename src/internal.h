@@ -213,9 +213,11 @@ void ftm_pagemap_atfork_child(void);
 #define FTM_TCACHE_BIN_BYTES 4096u   /* a list holds about this much (2 to 64 blocks) */
 #define FTM_TCACHE_BYTES     (256u * 1024)   /* a thread holds at most this much */
 /* An arena's transfer lists hold up to this many blocks of a size (times
- * the thread cache's list limit), and this many bytes in all. */
+ * the thread cache's list limit), and this many bytes in all; its remote
+ * list about this many bytes before other threads take its lock instead. */
 #define FTM_XFER_LISTS       4u
 #define FTM_XFER_BYTES       (256u * 1024)
+#define FTM_REMOTE_BYTES     (1024u * 1024)
 
 /*
  * An arena owns heaps of TINY and SMALL zones under one lock.  Threads are
@@ -225,7 +227,9 @@ void ftm_pagemap_atfork_child(void);
  * flushed, still whole and allocated as far as their zone knows, chained
  * and marked like a thread cache's lists: the next refill of that size
  * takes them without touching the zones.  Bounded; drained into the zones
- * before a new zone is mapped and when memory is reclaimed.
+ * before a new zone is mapped and when memory is reclaimed.  Threads of
+ * other arenas push such blocks onto its remote list, lock-free, in
+ * batches; the arena's own threads sort them into the transfer lists.
  */
 typedef struct ftm_arena {
 	pthread_mutex_t lock;
@@ -234,8 +238,10 @@ typedef struct ftm_arena {
 	void *xfer[FTM_TCACHE_BINS];        /* transfer lists, by block size / 16 */
 	uint16_t nxfer[FTM_TCACHE_BINS];
 	size_t xfer_bytes;
-	unsigned index;         /* in the arena table: the lock order */
-	unsigned nthreads;      /* threads attached now (under arenas_lock) */
+	_Atomic(void *) remote;             /* blocks other arenas' threads gave back */
+	_Atomic size_t remote_bytes;
+	unsigned index;                     /* in the arena table: the lock order */
+	_Atomic unsigned nthreads;          /* threads attached now (changed under arenas_lock) */
 } ftm_arena;
 
 struct ftm_tcache;

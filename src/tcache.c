@@ -141,10 +141,73 @@ static ftm_zone *zone_of_cached(void *p)
 	return z;
 }
 
+/* ---- remote lists: blocks for another arena, pushed lock-free ---- */
+
+/*
+ * A flush gathers consecutive blocks of one other arena into a batch and
+ * pushes the whole chain onto that arena's remote list with one
+ * compare-and-swap: the freeing thread takes no lock of the owner's.  The
+ * owner's threads take the whole list at once (an exchange, so no ABA) and
+ * check and sort every block under their own lock (remote_drain()).
+ */
+typedef struct remote_batch {
+	ftm_arena *a;           /* NULL: empty */
+	void *head;
+	void **tail;            /* its link is set when the batch is pushed */
+	size_t bytes;
+} remote_batch;
+
+static void batch_send(remote_batch *rb)
+{
+	if (!rb->a)
+		return;
+	void *old = atomic_load_explicit(&rb->a->remote, memory_order_relaxed);
+	do
+		rb->tail[0] = ftm_tc_mangle(rb->tail, old);
+	while (!atomic_compare_exchange_weak_explicit(&rb->a->remote, &old, rb->head,
+	                                              memory_order_release, memory_order_relaxed));
+	atomic_fetch_add_explicit(&rb->a->remote_bytes, rb->bytes, memory_order_relaxed);
+	rb->a = NULL;
+}
+
+static void batch_add(remote_batch *rb, ftm_arena *a, void **p, size_t bytes)
+{
+	if (rb->a != a) {
+		batch_send(rb);
+		*rb = (remote_batch){ .a = a, .tail = p };
+	}
+	ftm_chain_push(&rb->head, p);
+	rb->bytes += bytes;
+}
+
+/* Sort a's remote list into its transfer lists, or its zones when they are
+ * full (a's lock held).  Every block is checked here, under the lock that
+ * keeps its neighbours still. */
+static void remote_drain(ftm_arena *a)
+{
+	if (!atomic_load_explicit(&a->remote, memory_order_relaxed))
+		return;
+	void *chain = atomic_exchange_explicit(&a->remote, NULL, memory_order_acquire);
+	size_t bytes = 0;
+	while (chain) {
+		void **p = ftm_chain_pop(&chain, "free");
+		ftm_zone *z = zone_of_cached(p);
+		ftm_block *b = NULL;
+		ftm_err e = z->heap->arena == a ? ftm_zone_lookup(z, p, &b) : FTM_ERR_CORRUPT;
+		if (e)
+			ftm_misuse("free", e, p, 0);
+		bytes += ftm_bsize(b);
+		if (!xfer_put(a, ftm_bsize(b) >> 4, p))
+			zone_put(z, p, b);
+	}
+	atomic_fetch_sub_explicit(&a->remote_bytes, bytes, memory_order_relaxed);
+}
+
 /* Every transfer list of a back into the zones (a's lock held): before a new
  * zone is mapped, and when memory is reclaimed.  True if there were any. */
 bool ftm_xfer_drain(ftm_arena *a)
 {
+	remote_drain(a);
 	if (!a->xfer_bytes)
 		return false;
 	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
@@ -156,20 +219,31 @@ bool ftm_xfer_drain(ftm_arena *a)
 }
 
 /*
- * Give the block p, just taken from a thread cache, back to the arena that
- * owns its zone: onto its transfer list, or into the zone when the list is
- * full or `to_zones`.  *held is the arena whose lock we hold, switched when
- * p belongs to another (a block freed by this thread may come from any).
+ * Give the block p (list idx), just taken from this thread's cache, back to
+ * the arena that owns its zone.  Another thread's arena gets it through its
+ * remote list (*rb), unless nobody would take it from there: the arena has
+ * no thread, or its remote list is long.  This thread's arena, or such an
+ * arena, gets it under its lock, onto its transfer list, or into its zone
+ * when the list is full or `to_zones`.  *held is the arena whose lock we
+ * hold, switched as needed.
  */
-static void flush_block(void **p, ftm_arena **held, bool to_zones)
+static void flush_block(ftm_tcache *tc, void **p, unsigned idx, ftm_arena **held,
+                        remote_batch *rb, bool to_zones)
 {
 	ftm_zone *z = zone_of_cached(p);
 	ftm_arena *a = z->heap->arena;
+	if (!to_zones && a != tc->arena &&
+	    atomic_load_explicit(&a->nthreads, memory_order_relaxed) > 0 &&
+	    atomic_load_explicit(&a->remote_bytes, memory_order_relaxed) < FTM_REMOTE_BYTES) {
+		batch_add(rb, a, p, idx << 4);
+		return;
+	}
 	if (a != *held) {
 		if (*held)
 			pthread_mutex_unlock(&(*held)->lock);
 		pthread_mutex_lock(&a->lock);
 		*held = a;
+		remote_drain(a);
 	}
 	ftm_block *b = NULL;
 	ftm_err e = ftm_zone_lookup(z, p, &b);
@@ -183,28 +257,32 @@ static void flush_block(void **p, ftm_arena **held, bool to_zones)
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k)
 {
 	ftm_arena *held = NULL;
+	remote_batch rb = { 0 };
 	while (k-- && tc->head[idx])
-		flush_block(ftm_tc_pop(tc, idx, "free"), &held, false);
+		flush_block(tc, ftm_tc_pop(tc, idx, "free"), idx, &held, &rb, false);
+	batch_send(&rb);
 	if (held)
 		pthread_mutex_unlock(&held->lock);
 }
 
-/* Every list: at thread exit to the transfer lists, for reclaim into the
- * zones.  No arena lock may be held. */
+/* Every list: at thread exit to the arenas, for reclaim into the zones.
+ * No arena lock may be held. */
 void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones)
 {
 	ftm_arena *held = NULL;
+	remote_batch rb = { 0 };
 	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
 		while (tc->head[i])
-			flush_block(ftm_tc_pop(tc, i, "free"), &held, to_zones);
+			flush_block(tc, ftm_tc_pop(tc, i, "free"), i, &held, &rb, to_zones);
+	batch_send(&rb);
 	if (held)
 		pthread_mutex_unlock(&held->lock);
 }
 
 /*
  * The list for n bytes is empty: fetch a batch of blocks of that size from
- * the arena in one lock, from its transfer list first, else from the heap;
- * return one, cache the rest.
+ * the arena in one lock, from its transfer list first (after sorting its
+ * remote list in), else from the heap; return one, cache the rest.
  */
 void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 {
@@ -217,6 +295,7 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 	void *first = NULL;
 	ftm_heap *h = ftm_heap_for(a, n);
 	pthread_mutex_lock(&a->lock);
+	remote_drain(a);
 	if (a->xfer[idx]) {
 		first = xfer_take(a, idx);
 		ftm_bof(first)->req = (uint32_t)n;
