@@ -132,6 +132,49 @@ static void free_zone_start(void *arg)
 	free(ftm_opaque(z));
 }
 
+/* Blocks freed in bulk move on from the freeing thread's cache: onto the
+ * transfer list of their arena, or onto the remote list of another live
+ * thread's arena.  A second free of any of them, wherever it sits, is
+ * caught: `index` picks the block, `remote` whether another thread made
+ * them (and waits, alive, so its arena takes remote frees). */
+enum { BULK = 200 };
+typedef struct { int index, remote; } bulk_t;
+static char *bulk[BULK];
+static int bulk_ready[2];
+
+static void *bulk_owner(void *arg)
+{
+	char c = 0;
+	(void)arg;
+	for (int i = 0; i < BULK; i++)
+		if ((bulk[i] = ftm_opaque(malloc(32))) == NULL)
+			_exit(3);
+	if (write(bulk_ready[1], &c, 1) != 1)
+		_exit(3);
+	for (;;)
+		pause();                    /* alive until the process ends */
+	return NULL;
+}
+
+static void bulk_double_free(void *arg)
+{
+	const bulk_t *t = arg;
+	char c;
+	pthread_t th;
+	if (t->remote) {
+		if (pipe(bulk_ready) != 0 || pthread_create(&th, NULL, bulk_owner, NULL) != 0 ||
+		    read(bulk_ready[0], &c, 1) != 1)
+			_exit(3);
+	} else {
+		for (int i = 0; i < BULK; i++)
+			if ((bulk[i] = ftm_opaque(malloc(32))) == NULL)
+				_exit(3);
+	}
+	for (int i = 0; i < BULK; i++)
+		free(bulk[i]);
+	free(ftm_opaque(bulk[t->index]));
+}
+
 static void run(const char *what, void (*fn)(void *), void *arg)
 {
 	ftm_child_t res;
@@ -182,6 +225,17 @@ int main(void)
 	for (k = 0; k < 3; k++)
 		run(ftm_name("free(p + 5) %s", cls[k]), free_interior5, (void *)&class_size[k]);
 
+	{
+		static const int idx[] = { 0, 42, 84, 127, 150, 199 };
+		static bulk_t b[2][6];
+		for (int r = 0; r < 2; r++)
+			for (k = 0; k < 6; k++) {
+				b[r][k] = (bulk_t){ idx[k], r };
+				run(ftm_name("double free of block %d of %d freed in bulk (%s)", idx[k], BULK,
+				             r ? "made by another thread" : "made by this thread"),
+				    bulk_double_free, &b[r][k]);
+			}
+	}
 	run("an overflow into a cached block's header", smash_cached, NULL);
 	run("free of a zone's start", free_zone_start, NULL);
 
