@@ -147,11 +147,11 @@ typedef enum ftm_err {
 void ftm_heap_setup(ftm_heap *h, struct ftm_arena *a, enum ftm_kind kind,
                     uint32_t max_request, size_t zone_size, size_t reserve, size_t decay_max);
 void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align);
+unsigned ftm_heap_carve(ftm_heap *h, ftm_block *prev, uint32_t size, unsigned k, void **out);
 ftm_heap *ftm_heap_for(struct ftm_arena *a, size_t n);
 ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out);
 ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b);
 bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n);
-uint32_t ftm_zone_check(const ftm_zone *z);
 size_t ftm_block_size_for(size_t n);
 
 static inline ftm_block *ftm_zone_first(ftm_zone *z) { return (ftm_block *)(z + 1); }
@@ -287,6 +287,13 @@ static inline uint32_t ftm_block_check(const ftm_block *b)
 {
 	uint64_t fields = (uint64_t)b->size_flags << 32 | b->prev_size;
 	return (uint32_t)((((uintptr_t)b ^ ftm_g.secret) + fields) * 0x9e3779b97f4a7c15ull >> 32);
+}
+
+/* A zone header's check, the same way: its address, heap and size. */
+static inline uint32_t ftm_zone_check(const ftm_zone *z)
+{
+	uint64_t fields = (uintptr_t)z->heap ^ ((uint64_t)z->size << 32);
+	return (uint32_t)((((uintptr_t)z ^ ftm_g.secret) + fields) * 0x9e3779b97f4a7c15ull >> 32);
 }
 
 /* ------------------------------------------------------------------ */

@@ -305,7 +305,17 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 		return first;
 	}
 	first = ftm_heap_alloc(h, n, FTM_ALIGN);
-	for (unsigned i = 1; first && i < want && tc->bytes + bsize <= FTM_TCACHE_BYTES; i++) {
+	unsigned got = 0;
+	if (first && want > 1 && tc->bytes + bsize <= FTM_TCACHE_BYTES) {
+		/* the rest of the batch cut in one go from the free block after it */
+		void *more[64];
+		unsigned room = (FTM_TCACHE_BYTES - tc->bytes) / bsize;
+		unsigned k = want - 1 < room ? want - 1 : room;
+		got = ftm_heap_carve(h, ftm_bof(first), bsize, k < 64 ? k : 64, more);
+		for (unsigned i = 0; i < got; i++)
+			ftm_tc_push(tc, idx, more[i]);
+	}
+	for (unsigned i = 1 + got; first && i < want && tc->bytes + bsize <= FTM_TCACHE_BYTES; i++) {
 		void **q = ftm_heap_alloc(h, bsize - FTM_HDR, FTM_ALIGN);
 		if (!q)
 			break;

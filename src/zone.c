@@ -22,22 +22,8 @@
 
 /* ---- header checks ------------------------------------------------ */
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	x *= 0x81dadef4bc2dd44dull;
-	x ^= x >> 33;
-	return x;
-}
-
-/* ftm_block_check(), the check of every header, is inline in internal.h. */
-
-uint32_t ftm_zone_check(const ftm_zone *z)
-{
-	return (uint32_t)mix64((uintptr_t)z ^ (uintptr_t)z->heap ^ z->size ^ ftm_g.secret);
-}
+/* ftm_block_check(), the check of every header, and ftm_zone_check(), the
+ * check of a zone's header, are inline in internal.h. */
 
 static inline void set_header(ftm_block *b, uint32_t prev_size, uint32_t size_flags, uint32_t req)
 {
@@ -275,6 +261,45 @@ void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align)
 	set_prev(next, false, ftm_bsize(b));
 	heap_tick(h);
 	return ftm_buser(b);
+}
+
+/*
+ * A refill of a thread cache: up to k more blocks of exactly `size` bytes,
+ * cut one after another from the free block that follows `prev` (a block
+ * just allocated), with one free-list removal and one insertion for the
+ * whole batch.  Their user pointers go to out[]; returns how many.  The
+ * blocks are allocated as far as the zone knows (req 0: the cache that
+ * takes them writes it when it hands one out).
+ */
+unsigned ftm_heap_carve(ftm_heap *h, ftm_block *prev, uint32_t size, unsigned k, void **out)
+{
+	ftm_block *f = ftm_bnext(prev);
+	if (!ftm_bfree(f) || !header_ok(f))
+		return 0;
+	uint32_t total = ftm_bsize(f);
+	unsigned n = total / size < k ? total / size : k;
+	if (n && total - n * size && total - n * size < FTM_MIN_BLOCK)
+		n--;                               /* the rest must stand as a block */
+	if (!n)
+		return 0;
+	ftm_freelist_remove(&h->free, f);      /* not a whole zone: prev is in it */
+	ftm_block *after = (ftm_block *)((char *)f + total);   /* allocated (I1) */
+	uint32_t prev_size = ftm_bsize(prev);
+	char *c = (char *)f;
+	for (unsigned i = 0; i < n; i++, c += size) {
+		set_header((ftm_block *)c, prev_size, size, 0);
+		prev_size = size;
+		out[i] = ftm_buser((ftm_block *)c);
+	}
+	uint32_t rest = total - n * size;
+	if (rest) {
+		set_header((ftm_block *)c, size, rest | FTM_B_FREE, 0);
+		ftm_freelist_insert(&h->free, (ftm_block *)c);
+	}
+	set_prev(after, rest != 0, rest ? rest : size);
+	h->ops += n - 1;
+	heap_tick(h);
+	return n;
 }
 
 /* ---- pointer validation ---------------------------------------------- */
