@@ -81,10 +81,10 @@ static size_t usable_size(void *p, const char *func)
 		return ftm_large_usable(ftm_large_of(o, p, func));
 	ftm_zone *z = (ftm_zone *)o;
 	ftm_block *b = NULL;
-	pthread_mutex_lock(&z->heap->arena->lock);
+	ftm_lock(&z->heap->arena->lock);
 	ftm_err e = ftm_zone_lookup(z, p, &b);
 	size_t n = e ? 0 : ftm_bsize(b) - FTM_HDR;
-	pthread_mutex_unlock(&z->heap->arena->lock);
+	ftm_unlock(&z->heap->arena->lock);
 	if (e)
 		ftm_misuse(func, e, p, 0);
 	return n;
@@ -106,7 +106,7 @@ static bool resize_in_place(void *p, size_t n, size_t *old)
 	ftm_heap *h = z->heap;
 	ftm_block *b = NULL;
 	bool done = false;
-	pthread_mutex_lock(&h->arena->lock);
+	ftm_lock(&h->arena->lock);
 	ftm_err e = ftm_zone_lookup(z, p, &b);
 	if (!e) {
 		/* a block stays in its zone only while the request keeps its kind */
@@ -115,7 +115,7 @@ static bool resize_in_place(void *p, size_t n, size_t *old)
 			done = ftm_zone_resize(z, b, n);
 		*old = ftm_bsize(b) - FTM_HDR;
 	}
-	pthread_mutex_unlock(&h->arena->lock);
+	ftm_unlock(&h->arena->lock);
 	if (e)
 		ftm_misuse("realloc", e, p, 0);
 	return done;

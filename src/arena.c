@@ -76,7 +76,7 @@ void ftm_arena_setup(void)
 ftm_arena *ftm_arena_attach(void)
 {
 	ftm_tcache *tc = &ftm_tc;
-	pthread_mutex_lock(&arenas_lock);
+	ftm_lock(&arenas_lock);
 	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed), best = 0;
 	for (unsigned i = 1; i < n; i++)
 		if (atomic_load_explicit(&arenas[i]->nthreads, memory_order_relaxed) <
@@ -95,7 +95,7 @@ ftm_arena *ftm_arena_attach(void)
 	}
 	ftm_arena *a = arenas[best];
 	atomic_fetch_add_explicit(&a->nthreads, 1, memory_order_relaxed);
-	pthread_mutex_unlock(&arenas_lock);
+	ftm_unlock(&arenas_lock);
 	tc->arena = a;
 	ftm_tcache_register(tc);             /* to be detached at thread exit */
 	return a;
@@ -107,9 +107,9 @@ void ftm_arena_detach(ftm_tcache *tc)
 {
 	if (!tc->arena || tc->detached)
 		return;
-	pthread_mutex_lock(&arenas_lock);
+	ftm_lock(&arenas_lock);
 	atomic_fetch_sub_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
-	pthread_mutex_unlock(&arenas_lock);
+	ftm_unlock(&arenas_lock);
 	tc->detached = true;
 }
 
@@ -128,13 +128,13 @@ ftm_heap *ftm_heap_for(ftm_arena *a, size_t n)
 static void *heap_alloc(ftm_heap *h, size_t n, size_t align)
 {
 	ftm_arena *a = h->arena;
-	pthread_mutex_lock(&a->lock);
+	ftm_lock(&a->lock);
 	void *p = ftm_heap_alloc(h, n, align);
-	pthread_mutex_unlock(&a->lock);
+	ftm_unlock(&a->lock);
 	if (ftm_unlikely(!p) && ftm_reclaim_all()) {
-		pthread_mutex_lock(&a->lock);
+		ftm_lock(&a->lock);
 		p = ftm_heap_alloc(h, n, align);
-		pthread_mutex_unlock(&a->lock);
+		ftm_unlock(&a->lock);
 	}
 	return p;
 }
@@ -168,10 +168,10 @@ void *ftm_alloc_zeroed(size_t n)
  * stands still (and a fork child inherits it consistent). */
 void ftm_arenas_lock_all(void)
 {
-	pthread_mutex_lock(&arenas_lock);
+	ftm_lock(&arenas_lock);
 	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed);
 	for (unsigned i = 0; i < n; i++)
-		pthread_mutex_lock(&arenas[i]->lock);
+		ftm_lock(&arenas[i]->lock);
 	ftm_pagemap_lock();
 	ftm_large_cache_lock();
 }
@@ -182,8 +182,8 @@ void ftm_arenas_unlock_all(void)
 	ftm_pagemap_unlock();
 	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed);
 	for (unsigned i = n; i-- > 0;)
-		pthread_mutex_unlock(&arenas[i]->lock);
-	pthread_mutex_unlock(&arenas_lock);
+		ftm_unlock(&arenas[i]->lock);
+	ftm_unlock(&arenas_lock);
 }
 
 /* The fork child has one thread, this one: fresh locks, and no arena is
@@ -216,11 +216,11 @@ bool ftm_reclaim_all(void)
 	unsigned n = atomic_load_explicit(&narenas, memory_order_acquire);
 	for (unsigned i = 0; i < n; i++) {
 		ftm_arena *a = arenas[i];
-		pthread_mutex_lock(&a->lock);
+		ftm_lock(&a->lock);
 		ftm_xfer_drain(a);
 		any |= ftm_heap_trim(&a->tiny);
 		any |= ftm_heap_trim(&a->small);
-		pthread_mutex_unlock(&a->lock);
+		ftm_unlock(&a->lock);
 	}
 	any |= ftm_large_cache_trim();
 	return any;

@@ -52,7 +52,7 @@ void ftm_free_ptr(void *p, const char *func)
 	ftm_arena *a = z->heap->arena;
 	ftm_block *b = NULL;
 	size_t size = 0;
-	pthread_mutex_lock(&a->lock);
+	ftm_lock(&a->lock);
 	ftm_err e = ftm_zone_lookup(z, p, &b);
 	if (e == FTM_OK) {
 		size = ftm_bsize(b) - FTM_HDR;
@@ -60,7 +60,7 @@ void ftm_free_ptr(void *p, const char *func)
 	} else if (e == FTM_ERR_DOUBLE_FREE) {
 		size = ftm_bsize(ftm_bof(p)) ? ftm_bsize(ftm_bof(p)) - FTM_HDR : 0;
 	}
-	pthread_mutex_unlock(&a->lock);
+	ftm_unlock(&a->lock);
 	if (e)
 		ftm_misuse(func, e, p, size);
 }

@@ -37,6 +37,33 @@
 #define ftm_likely(x)   __builtin_expect(!!(x), 1)
 #define ftm_unlikely(x) __builtin_expect(!!(x), 0)
 
+/*
+ * Every lock of the allocator is taken with ftm_lock().  A process that has
+ * never had a second thread (glibc's __libc_single_threaded, which a first
+ * pthread_create clears for good before the thread starts) needs none:
+ * only the running thread could contend, and it never creates a thread
+ * while it holds one.  So a lock skipped is never unlocked for real, nor
+ * the reverse.
+ */
+#if HAVE_DECL___LIBC_SINGLE_THREADED
+# include <sys/single_threaded.h>
+# define ftm_single_threaded() (__libc_single_threaded != 0)
+#else
+# define ftm_single_threaded() false
+#endif
+
+static inline void ftm_lock(pthread_mutex_t *m)
+{
+	if (!ftm_single_threaded())
+		pthread_mutex_lock(m);
+}
+
+static inline void ftm_unlock(pthread_mutex_t *m)
+{
+	if (!ftm_single_threaded())
+		pthread_mutex_unlock(m);
+}
+
 /* ------------------------------------------------------------------ */
 /* Blocks: the unit inside a zone.                                     */
 /* ------------------------------------------------------------------ */

@@ -113,7 +113,7 @@ static char *cache_get(size_t len, size_t *got)
 {
 	span_list out = { 0 };
 	char *base = NULL;
-	pthread_mutex_lock(&cache.lock);
+	ftm_lock(&cache.lock);
 	int best = -1;
 	for (unsigned i = 0; i < cache.n; i++)
 		if (cache.s[i].size >= len && (best < 0 || cache.s[i].size < cache.s[best].size))
@@ -134,7 +134,7 @@ static char *cache_get(size_t len, size_t *got)
 		cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
 	}
 	tick(&out);
-	pthread_mutex_unlock(&cache.lock);
+	ftm_unlock(&cache.lock);
 	unmap_all(&out);
 	return base;
 }
@@ -142,10 +142,10 @@ static char *cache_get(size_t len, size_t *got)
 /* A fresh mapping of len bytes is in use: count it. */
 static void cache_note_mapped(size_t len)
 {
-	pthread_mutex_lock(&cache.lock);
+	ftm_lock(&cache.lock);
 	cache.live += len;
 	cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
-	pthread_mutex_unlock(&cache.lock);
+	ftm_unlock(&cache.lock);
 }
 
 /*
@@ -156,7 +156,7 @@ static void cache_note_mapped(size_t len)
 static bool cache_take_at(char *addr, size_t len)
 {
 	bool ok = false;
-	pthread_mutex_lock(&cache.lock);
+	ftm_lock(&cache.lock);
 	for (unsigned i = 0; i < cache.n; i++)
 		if (cache.s[i].base == addr && cache.s[i].size >= len) {
 			if (cache.s[i].size == len) {
@@ -171,7 +171,7 @@ static bool cache_take_at(char *addr, size_t len)
 			ok = true;
 			break;
 		}
-	pthread_mutex_unlock(&cache.lock);
+	ftm_unlock(&cache.lock);
 	return ok;
 }
 
@@ -180,7 +180,7 @@ static bool cache_take_at(char *addr, size_t len)
 static void cache_put(char *base, size_t size)
 {
 	span_list out = { 0 };
-	pthread_mutex_lock(&cache.lock);
+	ftm_lock(&cache.lock);
 	cache.live -= size;
 	uint64_t since = cache.ops + 1;
 	for (unsigned i = 0; i < cache.n;) {
@@ -208,12 +208,12 @@ static void cache_put(char *base, size_t size)
 		cache.bytes += size;
 	}
 	tick(&out);
-	pthread_mutex_unlock(&cache.lock);
+	ftm_unlock(&cache.lock);
 	unmap_all(&out);
 }
 
-void ftm_large_cache_lock(void) { pthread_mutex_lock(&cache.lock); }
-void ftm_large_cache_unlock(void) { pthread_mutex_unlock(&cache.lock); }
+void ftm_large_cache_lock(void) { ftm_lock(&cache.lock); }
+void ftm_large_cache_unlock(void) { ftm_unlock(&cache.lock); }
 void ftm_large_cache_atfork_child(void) { pthread_mutex_init(&cache.lock, NULL); }
 
 /* malloc_trim(): every cached span goes. */
@@ -221,9 +221,9 @@ bool ftm_large_cache_trim(void)
 {
 	bool any = false;
 	for (;;) {
-		pthread_mutex_lock(&cache.lock);
+		ftm_lock(&cache.lock);
 		cached_span m = cache.n ? take_span(0) : (cached_span){ 0 };
-		pthread_mutex_unlock(&cache.lock);
+		ftm_unlock(&cache.lock);
 		if (!m.base)
 			return any;
 		ftm_os_unmap(m.base, m.size);

@@ -65,18 +65,18 @@ bool ftm_pagemap_set(const void *start, size_t len, uintptr_t owner)
 {
 	uintptr_t first = key_of(start);
 	uintptr_t last = key_of((const char *)start + len - 1);
-	pthread_mutex_lock(&pagemap_lock);
+	ftm_lock(&pagemap_lock);
 	for (uintptr_t k = first; k <= last; k++) {
 		_Atomic uintptr_t *s = slot(k, true);
 		if (!s) {
 			for (uintptr_t j = first; j < k; j++)
 				atomic_store_explicit(slot(j, false), 0, memory_order_release);
-			pthread_mutex_unlock(&pagemap_lock);
+			ftm_unlock(&pagemap_lock);
 			return false;
 		}
 		atomic_store_explicit(s, owner, memory_order_release);
 	}
-	pthread_mutex_unlock(&pagemap_lock);
+	ftm_unlock(&pagemap_lock);
 	return true;
 }
 
@@ -84,13 +84,13 @@ void ftm_pagemap_clear(const void *start, size_t len)
 {
 	uintptr_t first = key_of(start);
 	uintptr_t last = key_of((const char *)start + len - 1);
-	pthread_mutex_lock(&pagemap_lock);
+	ftm_lock(&pagemap_lock);
 	for (uintptr_t k = first; k <= last; k++) {
 		_Atomic uintptr_t *s = slot(k, false);
 		if (s)
 			atomic_store_explicit(s, 0, memory_order_release);
 	}
-	pthread_mutex_unlock(&pagemap_lock);
+	ftm_unlock(&pagemap_lock);
 }
 
 /*
@@ -121,6 +121,6 @@ void ftm_pagemap_walk(ftm_pagemap_visit visit, void *ctx)
 	}
 }
 
-void ftm_pagemap_lock(void) { pthread_mutex_lock(&pagemap_lock); }
-void ftm_pagemap_unlock(void) { pthread_mutex_unlock(&pagemap_lock); }
+void ftm_pagemap_lock(void) { ftm_lock(&pagemap_lock); }
+void ftm_pagemap_unlock(void) { ftm_unlock(&pagemap_lock); }
 void ftm_pagemap_atfork_child(void) { pthread_mutex_init(&pagemap_lock, NULL); }

@@ -240,8 +240,8 @@ static void flush_block(ftm_tcache *tc, void **p, unsigned idx, ftm_arena **held
 	}
 	if (a != *held) {
 		if (*held)
-			pthread_mutex_unlock(&(*held)->lock);
-		pthread_mutex_lock(&a->lock);
+			ftm_unlock(&(*held)->lock);
+		ftm_lock(&a->lock);
 		*held = a;
 		remote_drain(a);
 	}
@@ -262,7 +262,7 @@ void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k)
 		flush_block(tc, ftm_tc_pop(tc, idx, "free"), idx, &held, &rb, false);
 	batch_send(&rb);
 	if (held)
-		pthread_mutex_unlock(&held->lock);
+		ftm_unlock(&held->lock);
 }
 
 /* Every list: at thread exit to the arenas, for reclaim into the zones.
@@ -276,7 +276,7 @@ void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones)
 			flush_block(tc, ftm_tc_pop(tc, i, "free"), i, &held, &rb, to_zones);
 	batch_send(&rb);
 	if (held)
-		pthread_mutex_unlock(&held->lock);
+		ftm_unlock(&held->lock);
 }
 
 /*
@@ -294,14 +294,14 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 	ftm_arena *a = ftm_arena_get();
 	void *first = NULL;
 	ftm_heap *h = ftm_heap_for(a, n);
-	pthread_mutex_lock(&a->lock);
+	ftm_lock(&a->lock);
 	remote_drain(a);
 	if (a->xfer[idx]) {
 		first = xfer_take(a, idx);
 		ftm_bof(first)->req = (uint32_t)n;
 		for (unsigned i = 1; a->xfer[idx] && i < want && tc->bytes + bsize <= FTM_TCACHE_BYTES; i++)
 			ftm_tc_push(tc, idx, xfer_take(a, idx));
-		pthread_mutex_unlock(&a->lock);
+		ftm_unlock(&a->lock);
 		return first;
 	}
 	first = ftm_heap_alloc(h, n, FTM_ALIGN);
@@ -322,6 +322,6 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 		/* a block can come out a little bigger (no room to split): its own list */
 		ftm_tc_push(tc, ftm_bsize(ftm_bof(q)) >> 4, q);
 	}
-	pthread_mutex_unlock(&a->lock);
+	ftm_unlock(&a->lock);
 	return first;                       /* ftm_arena_get() registered tc */
 }
