@@ -139,6 +139,53 @@ static char *cache_get(size_t len, size_t *got)
 	return base;
 }
 
+/*
+ * No cached span is big enough for len bytes: take the biggest, if it is
+ * at least a quarter of the need, and map the pages it lacks right after
+ * it or right before it (never over anything: MAP_FIXED_NOREPLACE), so
+ * that only those are fresh.  NULL if there is none or no room around it;
+ * the span then goes back.
+ */
+static char *cache_grow(size_t len, size_t *got)
+{
+	cached_span m = { 0 };
+	ftm_lock(&cache.lock);
+	int big = -1;
+	for (unsigned i = 0; i < cache.n; i++)
+		if (big < 0 || cache.s[i].size > cache.s[big].size)
+			big = (int)i;
+	if (big >= 0 && cache.s[big].size >= len / 4 && cache.s[big].size < len)
+		m = take_span((unsigned)big);
+	ftm_unlock(&cache.lock);
+	if (!m.base)
+		return NULL;
+	size_t need = len - m.size;
+	char *base = NULL;
+	if (ftm_os_map_at(m.base + m.size, need))
+		base = m.base;
+	else if ((uintptr_t)m.base > need + ftm_g.page_size && ftm_os_map_at(m.base - need, need))
+		base = m.base - need;
+	ftm_lock(&cache.lock);
+	if (base) {
+		cache.live += len;
+		cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+	} else if (cache.n < FTM_LARGE_CACHE_SLOTS) {
+		cache.s[cache.n++] = m;          /* back, as it was */
+		cache.bytes += m.size;
+		m.base = NULL;
+	}
+	ftm_unlock(&cache.lock);
+	if (!base) {
+		if (m.base)                      /* the cache filled up meanwhile */
+			ftm_os_unmap(m.base, m.size);
+		return NULL;
+	}
+	if (len >= FTM_LARGE_HUGE_MIN)
+		ftm_os_hint_huge(base, len);
+	*got = len;
+	return base;
+}
+
 /* A fresh mapping of len bytes is in use: count it. */
 static void cache_note_mapped(size_t len)
 {
@@ -270,6 +317,8 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 		room = 0;
 	size_t len = ftm_page_round(off + slack + extent + room);
 	char *map = slack ? NULL : cache_get(len, &len);
+	if (!map && !slack && !room)
+		map = cache_grow(len, &len);     /* a cached span and fresh pages beside it */
 	*fresh = !map;
 	if (!map && room) {
 		/* the room is a bonus: without it if it does not fit */
