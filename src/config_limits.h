@@ -36,8 +36,10 @@
 #define FTM_LARGE_CACHE_MAX_BYTES  (256u * 1024 * 1024)
 #define FTM_LARGE_CACHE_OPS        256u
 #define FTM_LARGE_SPLIT_MIN        (64u * 1024)
-/* A fresh LARGE mapping this big asks for transparent huge pages. */
+/* A fresh LARGE mapping from malloc this big asks for transparent huge
+ * pages (large.c, huge_ok()). */
 #define FTM_LARGE_HUGE_MIN         (4u * 1024 * 1024)
+#define FTM_LARGE_HUGE_MAX         (64u * 1024 * 1024)
 
 /* Arenas (arena.c): up to this many per processor the process may run on,
  * never more than FTM_MAX_ARENAS in all. */

@@ -146,7 +146,7 @@ static char *cache_get(size_t len, size_t *got)
  * that only those are fresh.  NULL if there is none or no room around it;
  * the span then goes back.
  */
-static char *cache_grow(size_t len, size_t *got)
+static char *cache_grow(size_t len, size_t *got, bool huge)
 {
 	cached_span m = { 0 };
 	ftm_lock(&cache.lock);
@@ -180,7 +180,7 @@ static char *cache_grow(size_t len, size_t *got)
 			ftm_os_unmap(m.base, m.size);
 		return NULL;
 	}
-	if (len >= FTM_LARGE_HUGE_MIN)
+	if (huge)
 		ftm_os_hint_huge(base, len);
 	*got = len;
 	return base;
@@ -298,7 +298,19 @@ static size_t vm_limit(size_t request)
  * grow into.  *fresh says whether the memory is new (zero-filled) or came
  * from the cache.
  */
-static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
+/*
+ * Whether a fresh mapping of len bytes asks for transparent huge pages.
+ * They save a page fault per 4 KiB of a buffer that is written whole, but
+ * a page touched once then costs 2 MiB of memory: only for buffers of
+ * 4 to 64 MiB, which malloc (not calloc, that often makes big tables used
+ * sparsely) asked for, and never for realloc's untouched room.
+ */
+static bool huge_ok(size_t len, bool zeroed)
+{
+	return !zeroed && len >= FTM_LARGE_HUGE_MIN && len <= FTM_LARGE_HUGE_MAX;
+}
+
+static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool *fresh)
 {
 	size_t page = ftm_g.page_size;
 	size_t off = (FTM_LARGE_HDR + align - 1) & ~(align - 1);  /* user offset if align <= page */
@@ -318,7 +330,7 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 	size_t len = ftm_page_round(off + slack + extent + room);
 	char *map = slack ? NULL : cache_get(len, &len);
 	if (!map && !slack && !room)
-		map = cache_grow(len, &len);     /* a cached span and fresh pages beside it */
+		map = cache_grow(len, &len, huge_ok(len, zeroed));   /* a cached span and fresh pages beside it */
 	*fresh = !map;
 	if (!map && room) {
 		/* the room is a bonus: without it if it does not fit */
@@ -344,7 +356,7 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 	}
 	if (*fresh) {
 		cache_note_mapped(len);
-		if (len >= FTM_LARGE_HUGE_MIN && !room)
+		if (!room && huge_ok(len, zeroed))
 			ftm_os_hint_huge(map, len);
 	}
 	ftm_large *l = (ftm_large *)map;
@@ -362,14 +374,14 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool *fresh)
 void *ftm_large_alloc(size_t n, size_t align)
 {
 	bool fresh;
-	return large_alloc(n, align, 0, &fresh);
+	return large_alloc(n, align, 0, false, &fresh);
 }
 
 /* n zeroed bytes: only memory from the cache needs clearing. */
 void *ftm_large_alloc_zeroed(size_t n)
 {
 	bool fresh;
-	void *p = large_alloc(n, FTM_ALIGN, 0, &fresh);
+	void *p = large_alloc(n, FTM_ALIGN, 0, true, &fresh);
 	if (p && !fresh)
 		memset(p, 0, n);
 	return p;
@@ -381,7 +393,7 @@ void *ftm_large_alloc_zeroed(size_t n)
 void *ftm_large_alloc_growing(size_t n)
 {
 	bool fresh;
-	return large_alloc(n, FTM_ALIGN, n / 2, &fresh);
+	return large_alloc(n, FTM_ALIGN, n / 2, false, &fresh);
 }
 
 /* Is p the pointer of the LARGE block whose header is l? */
