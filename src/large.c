@@ -146,7 +146,7 @@ static char *cache_get(size_t len, size_t *got)
  * that only those are fresh.  NULL if there is none or no room around it;
  * the span then goes back.
  */
-static char *cache_grow(size_t len, size_t *got, bool huge)
+static char *cache_grow(size_t len, size_t *got)
 {
 	cached_span m = { 0 };
 	ftm_lock(&cache.lock);
@@ -180,8 +180,6 @@ static char *cache_grow(size_t len, size_t *got, bool huge)
 			ftm_os_unmap(m.base, m.size);
 		return NULL;
 	}
-	if (huge)
-		ftm_os_hint_huge(base, len);
 	*got = len;
 	return base;
 }
@@ -330,7 +328,7 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 	size_t len = ftm_page_round(off + slack + extent + room);
 	char *map = slack ? NULL : cache_get(len, &len);
 	if (!map && !slack && !room)
-		map = cache_grow(len, &len, huge_ok(len, zeroed));   /* a cached span and fresh pages beside it */
+		map = cache_grow(len, &len);     /* a cached span and fresh pages beside it */
 	*fresh = !map;
 	if (!map && room) {
 		/* the room is a bonus: without it if it does not fit */
@@ -354,11 +352,10 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 		len = (size_t)(end - start);
 		map = start;
 	}
-	if (*fresh) {
+	if (*fresh)
 		cache_note_mapped(len);
-		if (!room && huge_ok(len, zeroed))
-			ftm_os_hint_huge(map, len);
-	}
+	if (!room && huge_ok(len, zeroed))
+		ftm_os_hint_huge(map, len);  /* fresh, or a reused span that was not asked yet */
 	ftm_large *l = (ftm_large *)map;
 	l->map_size = len;
 	l->req = n;

@@ -184,6 +184,15 @@ int ftm_check(int cond, const char *name, const char *fmt, ...)
 	return cond;
 }
 
+/* A check this machine cannot make: "UNSUPPORTED: name -- why". */
+static FTM_UNUSED void ftm_unsupported(const char *name, const char *why)
+{
+	char nm[300];
+	snprintf(nm, sizeof nm, "%s", name);
+	ftm_clean_line(nm);
+	ftm_printf("UNSUPPORTED: %s -- %s\n", nm, why);
+}
+
 static FTM_UNUSED int ftm_end(void)
 {
 	ftm_printf("FTM-END %s pass=%d fail=%d\n", ftm_prog, ftm_npass, ftm_nfail);
