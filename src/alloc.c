@@ -130,8 +130,7 @@ static bool resize_in_place(void *p, size_t n, size_t *old)
  */
 static bool realloc_small(void *p, size_t n, void **out)
 {
-	uintptr_t u = (uintptr_t)p;
-	if (n > FTM_TCACHE_MAX_REQ || (u & (FTM_ALIGN - 1)) || !(u & ((1u << FTM_MAP_SHIFT) - 1)))
+	if (n > FTM_TCACHE_MAX_REQ || !ftm_fast_ptr(p))
 		return false;
 	ftm_block *b = ftm_bof(p);
 	uint32_t sf = b->size_flags;

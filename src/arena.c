@@ -76,6 +76,9 @@ void ftm_arena_setup(void)
 ftm_arena *ftm_arena_attach(void)
 {
 	ftm_tcache *tc = &ftm_tc;
+	/* a thread whose cache is off (exiting, or no thread key) has no exit
+	 * hook left to detach it: it uses an arena without being counted */
+	bool counted = !tc->disabled;
 	ftm_lock(&arenas_lock);
 	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed), best = 0;
 	for (unsigned i = 1; i < n; i++)
@@ -94,10 +97,17 @@ ftm_arena *ftm_arena_attach(void)
 		}
 	}
 	ftm_arena *a = arenas[best];
-	atomic_fetch_add_explicit(&a->nthreads, 1, memory_order_relaxed);
+	if (counted)
+		atomic_fetch_add_explicit(&a->nthreads, 1, memory_order_relaxed);
 	ftm_unlock(&arenas_lock);
 	tc->arena = a;
+	if (!counted) {
+		tc->detached = true;
+		return a;
+	}
 	ftm_tcache_register(tc);             /* to be detached at thread exit */
+	if (tc->disabled)                    /* no thread key: no exit hook */
+		ftm_arena_detach(tc);
 	return a;
 }
 

@@ -222,7 +222,32 @@ uint64_t ftm_large_check(const ftm_large *l);
 
 bool ftm_pagemap_set(const void *start, size_t len, uintptr_t owner);
 void ftm_pagemap_clear(const void *start, size_t len);
-uintptr_t ftm_pagemap_get(const void *addr);
+
+/* The radix tree's nodes (pagemap.c): 12 + 12 + 11 bits of granule number. */
+#define FTM_PM_ROOT_BITS 12u
+#define FTM_PM_MID_BITS  12u
+#define FTM_PM_LEAF_BITS 11u
+typedef struct ftm_pm_leaf { _Atomic uintptr_t owner[1u << FTM_PM_LEAF_BITS]; } ftm_pm_leaf;
+typedef struct ftm_pm_mid { _Atomic(ftm_pm_leaf *) leaves[1u << FTM_PM_MID_BITS]; } ftm_pm_mid;
+extern _Atomic(ftm_pm_mid *) ftm_pagemap_root[1u << FTM_PM_ROOT_BITS];
+
+/* The owner of addr's granule, or 0: three dependent loads, no lock (nodes
+ * are never freed; entries are cleared before memory is unmapped). */
+static inline uintptr_t ftm_pagemap_get(const void *addr)
+{
+	uintptr_t k = (uintptr_t)addr >> FTM_MAP_SHIFT;
+	if (ftm_unlikely(k >> (FTM_PM_ROOT_BITS + FTM_PM_MID_BITS + FTM_PM_LEAF_BITS)))
+		return 0;
+	ftm_pm_mid *m = atomic_load_explicit(&ftm_pagemap_root[k >> (FTM_PM_MID_BITS + FTM_PM_LEAF_BITS)],
+	                                     memory_order_acquire);
+	if (ftm_unlikely(!m))
+		return 0;
+	ftm_pm_leaf *l = atomic_load_explicit(&m->leaves[(k >> FTM_PM_LEAF_BITS) & ((1u << FTM_PM_MID_BITS) - 1)],
+	                                      memory_order_acquire);
+	if (ftm_unlikely(!l))
+		return 0;
+	return atomic_load_explicit(&l->owner[k & ((1u << FTM_PM_LEAF_BITS) - 1)], memory_order_acquire);
+}
 typedef void (*ftm_pagemap_visit)(uintptr_t owner, void *ctx);
 void ftm_pagemap_walk(ftm_pagemap_visit visit, void *ctx);
 void ftm_pagemap_lock(void);

@@ -327,8 +327,10 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 		room = 0;
 	size_t len = ftm_page_round(off + slack + extent + room);
 	char *map = slack ? NULL : cache_get(len, &len);
-	if (!map && !slack && !room)
-		map = cache_grow(len, &len);     /* a cached span and fresh pages beside it */
+	if (!map && !slack && !room && !zeroed)
+		/* a cached span and fresh pages beside it (not for calloc: it
+		 * would clear the fresh pages, which are zero already) */
+		map = cache_grow(len, &len);
 	*fresh = !map;
 	if (!map && room) {
 		/* the room is a bonus: without it if it does not fit */

@@ -16,15 +16,17 @@
 
 #include <string.h>
 
-#define ROOT_BITS 12u
-#define MID_BITS  12u
-#define LEAF_BITS 11u
+#define ROOT_BITS FTM_PM_ROOT_BITS
+#define MID_BITS  FTM_PM_MID_BITS
+#define LEAF_BITS FTM_PM_LEAF_BITS
 #define KEY_BITS  (ROOT_BITS + MID_BITS + LEAF_BITS)   /* 47 - FTM_MAP_SHIFT */
 
-typedef struct leaf { _Atomic uintptr_t owner[1u << LEAF_BITS]; } leaf;
-typedef struct mid  { _Atomic(leaf *) leaves[1u << MID_BITS]; } mid;
+typedef ftm_pm_leaf leaf;
+typedef ftm_pm_mid mid;
 
-static _Atomic(mid *) pagemap_root[1u << ROOT_BITS];
+/* The root; lookups (ftm_pagemap_get) are inline in internal.h. */
+_Atomic(ftm_pm_mid *) ftm_pagemap_root[1u << FTM_PM_ROOT_BITS];
+#define pagemap_root ftm_pagemap_root
 static pthread_mutex_t pagemap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 _Static_assert(KEY_BITS + FTM_MAP_SHIFT == 47, "the page map covers the 47-bit user space");
@@ -53,11 +55,6 @@ static _Atomic uintptr_t *slot(uintptr_t k, bool create)
 	return &l->owner[k & ((1u << LEAF_BITS) - 1)];
 }
 
-uintptr_t ftm_pagemap_get(const void *addr)
-{
-	_Atomic uintptr_t *s = slot(key_of(addr), false);
-	return s ? atomic_load_explicit(s, memory_order_acquire) : 0;
-}
 
 /* Register [start, start+len) as owned by `owner`; false if out of memory
  * for the map's own nodes (then nothing stays registered). */

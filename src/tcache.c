@@ -99,6 +99,17 @@ void ftm_tcache_free_full(ftm_tcache *tc, unsigned idx, void **q)
 
 /* ---- transfer lists: blocks between threads, under the arena lock ---- */
 
+/*
+ * Misuse found while the lock of arena `held` (or none: NULL) is held: the
+ * lock goes first, so that a SIGABRT handler that allocates cannot hang.
+ */
+static FTM_NORETURN void misuse_held(ftm_arena *held, ftm_err e, void *p)
+{
+	if (held)
+		ftm_unlock(&held->lock);
+	ftm_misuse("free", e, p, 0);
+}
+
 /* Keep the checked, allocated block q (block size idx * 16) on a's transfer
  * list if it has room. */
 static bool xfer_put(ftm_arena *a, unsigned idx, void **q)
@@ -116,28 +127,28 @@ static void **xfer_take(ftm_arena *a, unsigned idx)
 {
 	a->nxfer[idx]--;
 	a->xfer_bytes -= idx << 4;
-	return ftm_chain_pop(&a->xfer[idx], "malloc");
+	return ftm_chain_pop(&a->xfer[idx], "malloc", &a->lock);
 }
 
-/* Free the allocated block p into its zone z (a's lock held), checked first;
- * b is its header when the caller looked it up already. */
-static void zone_put(ftm_zone *z, void *p, ftm_block *b)
+/* Free the allocated block p into its zone z (its arena a's lock held),
+ * checked first; b is its header when the caller looked it up already. */
+static void zone_put(ftm_arena *a, ftm_zone *z, void *p, ftm_block *b)
 {
 	ftm_err e = b ? FTM_OK : ftm_zone_lookup(z, p, &b);
 	if (!e)
 		e = ftm_zone_free(z, b);
 	if (e)
-		ftm_misuse("free", e, p, 0);
+		misuse_held(a, e, p);
 }
 
 /* The zone of the block p, which sat in a cache: checked again, since an
- * overflow may have hit it while it waited. */
-static ftm_zone *zone_of_cached(void *p)
+ * overflow may have hit it while it waited.  `held`: see misuse_held(). */
+static ftm_zone *zone_of_cached(void *p, ftm_arena *held)
 {
 	uintptr_t o = ftm_pagemap_get(p);
 	ftm_zone *z = (ftm_zone *)o;
 	if (!o || (o & FTM_OWNER_LARGE) || z->check != ftm_zone_check(z))
-		ftm_misuse("free", FTM_ERR_CORRUPT, p, 0);
+		misuse_held(held, FTM_ERR_CORRUPT, p);
 	return z;
 }
 
@@ -161,12 +172,14 @@ static void batch_send(remote_batch *rb)
 {
 	if (!rb->a)
 		return;
+	/* counted first: a drain that comes between never takes off more
+	 * than was added */
+	atomic_fetch_add_explicit(&rb->a->remote_bytes, rb->bytes, memory_order_relaxed);
 	void *old = atomic_load_explicit(&rb->a->remote, memory_order_relaxed);
 	do
 		rb->tail[0] = ftm_tc_mangle(rb->tail, old);
 	while (!atomic_compare_exchange_weak_explicit(&rb->a->remote, &old, rb->head,
 	                                              memory_order_release, memory_order_relaxed));
-	atomic_fetch_add_explicit(&rb->a->remote_bytes, rb->bytes, memory_order_relaxed);
 	rb->a = NULL;
 }
 
@@ -190,15 +203,15 @@ static void remote_drain(ftm_arena *a)
 	void *chain = atomic_exchange_explicit(&a->remote, NULL, memory_order_acquire);
 	size_t bytes = 0;
 	while (chain) {
-		void **p = ftm_chain_pop(&chain, "free");
-		ftm_zone *z = zone_of_cached(p);
+		void **p = ftm_chain_pop(&chain, "free", &a->lock);
+		ftm_zone *z = zone_of_cached(p, a);
 		ftm_block *b = NULL;
 		ftm_err e = z->heap->arena == a ? ftm_zone_lookup(z, p, &b) : FTM_ERR_CORRUPT;
 		if (e)
-			ftm_misuse("free", e, p, 0);
+			misuse_held(a, e, p);
 		bytes += ftm_bsize(b);
 		if (!xfer_put(a, ftm_bsize(b) >> 4, p))
-			zone_put(z, p, b);
+			zone_put(a, z, p, b);
 	}
 	atomic_fetch_sub_explicit(&a->remote_bytes, bytes, memory_order_relaxed);
 }
@@ -213,7 +226,10 @@ bool ftm_xfer_drain(ftm_arena *a)
 	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
 		while (a->xfer[i]) {
 			void **p = xfer_take(a, i);
-			zone_put(zone_of_cached(p), p, NULL);
+			ftm_zone *z = zone_of_cached(p, a);
+			if (z->heap->arena != a)
+				misuse_held(a, FTM_ERR_CORRUPT, p);
+			zone_put(a, z, p, NULL);
 		}
 	return true;
 }
@@ -230,7 +246,7 @@ bool ftm_xfer_drain(ftm_arena *a)
 static void flush_block(ftm_tcache *tc, void **p, unsigned idx, ftm_arena **held,
                         remote_batch *rb, bool to_zones)
 {
-	ftm_zone *z = zone_of_cached(p);
+	ftm_zone *z = zone_of_cached(p, *held);
 	ftm_arena *a = z->heap->arena;
 	if (!to_zones && a != tc->arena &&
 	    atomic_load_explicit(&a->nthreads, memory_order_relaxed) > 0 &&
@@ -248,9 +264,9 @@ static void flush_block(ftm_tcache *tc, void **p, unsigned idx, ftm_arena **held
 	ftm_block *b = NULL;
 	ftm_err e = ftm_zone_lookup(z, p, &b);
 	if (e)
-		ftm_misuse("free", e, p, 0);
+		misuse_held(a, e, p);
 	if (to_zones || !xfer_put(a, ftm_bsize(b) >> 4, p))
-		zone_put(z, p, b);
+		zone_put(a, z, p, b);
 }
 
 /* Give the first k blocks of list idx back to their arenas. */
@@ -259,7 +275,7 @@ void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k)
 	ftm_arena *held = NULL;
 	remote_batch rb = { 0 };
 	while (k-- && tc->head[idx])
-		flush_block(tc, ftm_tc_pop(tc, idx, "free"), idx, &held, &rb, false);
+		flush_block(tc, ftm_tc_pop(tc, idx, "free", held ? &held->lock : NULL), idx, &held, &rb, false);
 	batch_send(&rb);
 	if (held)
 		ftm_unlock(&held->lock);
@@ -273,7 +289,8 @@ void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones)
 	remote_batch rb = { 0 };
 	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
 		while (tc->head[i])
-			flush_block(tc, ftm_tc_pop(tc, i, "free"), i, &held, &rb, to_zones);
+			flush_block(tc, ftm_tc_pop(tc, i, "free", held ? &held->lock : NULL), i, &held, &rb,
+			            to_zones);
 	batch_send(&rb);
 	if (held)
 		ftm_unlock(&held->lock);

@@ -49,13 +49,17 @@ static inline void ftm_chain_push(void **head, void **q)
 	*head = q;
 }
 
-/* Take the head of a non-empty chain; it is no longer marked cached. */
-static inline void **ftm_chain_pop(void **head, const char *func)
+/* Take the head of a non-empty chain; it is no longer marked cached.  A
+ * lock the caller holds (or NULL) is released before a misuse report. */
+static inline void **ftm_chain_pop(void **head, const char *func, pthread_mutex_t *held)
 {
 	void **p = *head;
 	void *next = ftm_tc_mangle(p, p[0]);
-	if (ftm_unlikely((uintptr_t)next & (FTM_ALIGN - 1)))
-		ftm_misuse(func, FTM_ERR_CORRUPT, p, 0);   /* the link was overwritten */
+	if (ftm_unlikely((uintptr_t)next & (FTM_ALIGN - 1))) {
+		if (held)                                  /* the link was overwritten */
+			ftm_unlock(held);
+		ftm_misuse(func, FTM_ERR_CORRUPT, p, 0);
+	}
 	*head = next;
 	p[1] = NULL;
 	return p;
@@ -69,12 +73,13 @@ static inline void ftm_tc_push(ftm_tcache *tc, unsigned idx, void **q)
 	tc->bytes += idx << 4;
 }
 
-/* Take the head of the non-empty list idx. */
-static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned idx, const char *func)
+/* Take the head of the non-empty list idx (`held`: see ftm_chain_pop). */
+static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned idx, const char *func,
+                                pthread_mutex_t *held)
 {
 	tc->count[idx]--;
 	tc->bytes -= idx << 4;
-	return ftm_chain_pop(&tc->head[idx], func);
+	return ftm_chain_pop(&tc->head[idx], func, held);
 }
 
 /* malloc's fast path: a cached block for n bytes (n <= 4 KiB), or NULL
@@ -85,7 +90,7 @@ static inline void *ftm_tcache_pop(size_t n)
 	unsigned idx = ftm_tc_index(n);
 	if (ftm_unlikely(!tc->head[idx]))
 		return NULL;
-	void **p = ftm_tc_pop(tc, idx, "malloc");
+	void **p = ftm_tc_pop(tc, idx, "malloc", NULL);
 	ftm_bof(p)->req = (uint32_t)n;      /* not covered by the header check */
 	return p;
 }
@@ -117,16 +122,29 @@ static inline bool ftm_tcache_push_block(void *p)
 }
 
 /*
- * free's fast path, for a non-NULL p.  The header is read without asking
- * the page map: p is not the first address of a page, so p - 16 is on p's
- * own page, readable if p is.  A page-aligned p, and everything the checks
- * of ftm_tcache_push_block() turn away, takes the slow path, which looks p
- * up first.  Every call is a tail call: the fast path needs no stack frame.
+ * Is p a pointer whose header free's and realloc's fast paths may read: 16-
+ * aligned, in a zone (the page map says so: not unmapped memory, not a
+ * LARGE block), and not the first address of a page, so that its header,
+ * 16 bytes below, is inside the zone?  Everything else takes the slow path,
+ * which diagnoses.
+ */
+static inline bool ftm_fast_ptr(void *p)
+{
+	uintptr_t u = (uintptr_t)p;
+	if ((u & (FTM_ALIGN - 1)) || !(u & ((1u << FTM_MAP_SHIFT) - 1)))
+		return false;
+	uintptr_t o = ftm_pagemap_get(p);
+	return o && !(o & FTM_OWNER_LARGE);
+}
+
+/*
+ * free's fast path, for a non-NULL p (see ftm_fast_ptr() and
+ * ftm_tcache_push_block()).  Every call is a tail call: the fast path
+ * needs no stack frame.
  */
 static inline void ftm_tcache_free(void *p)
 {
-	uintptr_t u = (uintptr_t)p;
-	if (ftm_unlikely((u & (FTM_ALIGN - 1)) || !(u & ((1u << FTM_MAP_SHIFT) - 1)))) {
+	if (ftm_unlikely(!ftm_fast_ptr(p))) {
 		ftm_free_slow(p);
 		return;
 	}

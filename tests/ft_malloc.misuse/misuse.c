@@ -175,6 +175,37 @@ static void bulk_double_free(void *arg)
 	free(ftm_opaque(bulk[t->index]));
 }
 
+/* A LARGE block too big for the cache of freed mappings is unmapped at
+ * free: a second free must still be diagnosed, not crash on its header. */
+static void large_unmapped_double_free(void *arg)
+{
+	(void)arg;
+	char *p = ftm_opaque(malloc((size_t)300 << 20));
+	if (p == NULL)
+		_exit(3);
+	p[0] = 1;
+	free(p);
+	free(ftm_opaque(p));
+}
+
+/* A SIGABRT handler that allocates, as a crash reporter may: the report of
+ * a misuse found while an arena's lock was held (a smashed header met when
+ * a thread's cache goes back at its exit) must come after the lock went,
+ * or the handler would hang. */
+static void abort_handler(int sig)
+{
+	void *q = malloc(20000);
+	free(q);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void smash_cached_with_handler(void *arg)
+{
+	signal(SIGABRT, abort_handler);
+	smash_cached(arg);
+}
+
 static void run(const char *what, void (*fn)(void *), void *arg)
 {
 	ftm_child_t res;
@@ -237,6 +268,9 @@ int main(void)
 			}
 	}
 	run("an overflow into a cached block's header", smash_cached, NULL);
+	run("an overflow into a cached block's header, with a SIGABRT handler that allocates",
+	    smash_cached_with_handler, NULL);
+	run("double free of a 300 MiB block, unmapped at the first free", large_unmapped_double_free, NULL);
 	run("free of a zone's start", free_zone_start, NULL);
 
 	/* the parent, which did none of this, is fine */
