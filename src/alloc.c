@@ -130,13 +130,9 @@ static bool resize_in_place(void *p, size_t n, size_t *old)
  */
 static bool realloc_small(void *p, size_t n, void **out)
 {
-	if (n > FTM_TCACHE_MAX_REQ || !ftm_fast_ptr(p))
+	if (n > FTM_TCACHE_MAX_REQ || !ftm_fast_ptr(p) || !ftm_cacheable(p) || ftm_is_cached(p))
 		return false;
 	ftm_block *b = ftm_bof(p);
-	uint32_t sf = b->size_flags;
-	if ((sf >> 4) >= FTM_TCACHE_BINS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b) ||
-	    ftm_is_cached(p))
-		return false;
 	size_t usable = ftm_bsize(b) - FTM_HDR;
 	if (n <= usable && 2 * n >= usable && (n > FTM_TINY_MAX) == (usable > FTM_TINY_MAX + FTM_ALIGN)) {
 		b->req = (uint32_t)n;

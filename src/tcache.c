@@ -90,13 +90,6 @@ bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned idx, void **q)
 	return true;
 }
 
-/* free's fast path met a full list or cache, or an unregistered thread. */
-void ftm_tcache_free_full(ftm_tcache *tc, unsigned idx, void **q)
-{
-	if (!ftm_tcache_push_slow(tc, idx, q))
-		ftm_free_slow(q);
-}
-
 /* ---- transfer lists: blocks between threads, under the arena lock ---- */
 
 /*

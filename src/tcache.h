@@ -24,7 +24,6 @@ extern uint8_t ftm_tcache_limit[FTM_TCACHE_BINS];
 void ftm_tcache_setup(void);
 void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n);
 bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned idx, void **q);
-void ftm_tcache_free_full(ftm_tcache *tc, unsigned idx, void **q);
 void ftm_free_slow(void *p);        /* free.c */
 
 /* The list link is stored mangled with its own address and the secret, so
@@ -96,32 +95,6 @@ static inline void *ftm_tcache_pop(size_t n)
 }
 
 /*
- * Cache p if it is a live block of ours up to 4 KiB, its header on a page
- * that is readable (see ftm_tcache_free()).  False when the slow path must
- * handle p (a LARGE block, a bad pointer to diagnose, a cache that cannot
- * take it).  The keyed check proves the header is one we wrote at that
- * address; anything else (a foreign or interior pointer, a free block)
- * goes the slow way, which asks the page map and diagnoses.
- */
-static inline bool ftm_tcache_push_block(void *p)
-{
-	ftm_block *b = ftm_bof(p);
-	uint32_t sf = b->size_flags;
-	unsigned idx = sf >> 4;             /* block size / 16: the flags are the low 4 bits */
-	if (ftm_unlikely(idx >= FTM_TCACHE_BINS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b)))
-		return false;
-	void **q = p;
-	if (ftm_unlikely(q[1] == (void *)ftm_g.cache_key))   /* in this or another cache */
-		ftm_misuse("free", FTM_ERR_DOUBLE_FREE, p, (idx << 4) - FTM_HDR);
-	ftm_tcache *tc = &ftm_tc;
-	if (ftm_unlikely(tc->count[idx] >= ftm_tcache_limit[idx] ||
-	                 tc->bytes + (idx << 4) > FTM_TCACHE_BYTES || !tc->active))
-		return ftm_tcache_push_slow(tc, idx, q);
-	ftm_tc_push(tc, idx, q);
-	return true;
-}
-
-/*
  * Is p a pointer whose header free's and realloc's fast paths may read: 16-
  * aligned, in a zone (the page map says so: not unmapped memory, not a
  * LARGE block), and not the first address of a page, so that its header,
@@ -138,33 +111,48 @@ static inline bool ftm_fast_ptr(void *p)
 }
 
 /*
- * free's fast path, for a non-NULL p (see ftm_fast_ptr() and
- * ftm_tcache_push_block()).  Every call is a tail call: the fast path
- * needs no stack frame.
+ * The list of p (its block size / 16) if p is a live block up to 4 KiB
+ * with an intact header, else 0.  Its header must be readable (see
+ * ftm_fast_ptr()).  The keyed check proves the header is one we wrote at
+ * that address; anything else (user data, an interior pointer, a free
+ * block) gets 0, and the slow path diagnoses.  Cached or not is not looked at.
  */
-static inline void ftm_tcache_free(void *p)
+static inline unsigned ftm_cacheable(void *p)
 {
-	if (ftm_unlikely(!ftm_fast_ptr(p))) {
-		ftm_free_slow(p);
-		return;
-	}
 	ftm_block *b = ftm_bof(p);
 	uint32_t sf = b->size_flags;
-	unsigned idx = sf >> 4;
-	if (ftm_unlikely(idx >= FTM_TCACHE_BINS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b))) {
-		ftm_free_slow(p);
-		return;
-	}
+	unsigned idx = sf >> 4;             /* the flags are the low 4 bits */
+	if (idx >= FTM_TCACHE_BINS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b))
+		return 0;
+	return idx;
+}
+
+/*
+ * Cache p if it is a live block up to 4 KiB (its header readable, see
+ * ftm_fast_ptr()).  False when the slow path must handle p: a bad pointer
+ * to diagnose, or a cache that cannot take it.
+ */
+static inline bool ftm_tcache_push_block(void *p)
+{
+	unsigned idx = ftm_cacheable(p);
+	if (ftm_unlikely(!idx))
+		return false;
 	void **q = p;
-	if (ftm_unlikely(q[1] == (void *)ftm_g.cache_key))
+	if (ftm_unlikely(q[1] == (void *)ftm_g.cache_key))   /* in this or another cache */
 		ftm_misuse("free", FTM_ERR_DOUBLE_FREE, p, (idx << 4) - FTM_HDR);
 	ftm_tcache *tc = &ftm_tc;
 	if (ftm_unlikely(tc->count[idx] >= ftm_tcache_limit[idx] ||
-	                 tc->bytes + (idx << 4) > FTM_TCACHE_BYTES || !tc->active)) {
-		ftm_tcache_free_full(tc, idx, q);
-		return;
-	}
+	                 tc->bytes + (idx << 4) > FTM_TCACHE_BYTES || !tc->active))
+		return ftm_tcache_push_slow(tc, idx, q);
 	ftm_tc_push(tc, idx, q);
+	return true;
+}
+
+/* free's fast path, for a non-NULL p: into this thread's cache. */
+static inline void ftm_tcache_free(void *p)
+{
+	if (ftm_unlikely(!ftm_fast_ptr(p) || !ftm_tcache_push_block(p)))
+		ftm_free_slow(p);
 }
 
 #endif /* FTM_TCACHE_H */
