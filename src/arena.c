@@ -11,7 +11,7 @@
  * A block is always freed into the arena that owns its zone (zone ->
  * heap -> arena), whichever thread frees it.
  *
- * Lock order: arenas_lock, then arena locks by increasing index, then the
+ * Lock order: arenas_lock, then arena locks in table order, then the
  * page map lock (inside pagemap.c), then the LARGE cache lock (large.c).
  * No path holds two arena locks but ftm_arenas_lock_all().
  */
@@ -90,7 +90,6 @@ ftm_arena *ftm_arena_attach(void)
 		if (a) {                         /* else: share one, as when at the limit */
 			init_lock(&a->lock);
 			arena_init(a);
-			a->index = n;
 			arenas[n] = a;
 			atomic_store_explicit(&narenas, n + 1, memory_order_release);
 			best = n;

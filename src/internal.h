@@ -292,7 +292,6 @@ typedef struct ftm_arena {
 	size_t xfer_bytes;
 	_Atomic(void *) remote;             /* blocks other arenas' threads gave back */
 	_Atomic size_t remote_bytes;
-	unsigned index;                     /* in the arena table: the lock order */
 	_Atomic unsigned nthreads;          /* threads attached now (changed under arenas_lock) */
 } ftm_arena;
 
