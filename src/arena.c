@@ -153,21 +153,43 @@ static void *heap_alloc(ftm_heap *h, size_t n, size_t align)
  * (errno is then ENOMEM).  Zones serve alignments up to FTM_ZONE_MAX_ALIGN;
  * larger ones, like large sizes, get a mapping of their own.
  */
+/*
+ * A zone block from heap h of this thread's arena a.  SMALL requests above
+ * the thread caches' limit (4-64 KiB: few calls, most of the bytes of a
+ * threaded server) are pooled in the main arena while its lock is free, so
+ * that every arena does not keep a partly used SMALL zone of its own; when
+ * the lock is taken, the thread's own arena serves them: contended threads
+ * still spread out.
+ */
+static void *zone_alloc(ftm_arena *a, ftm_heap *h, size_t n, size_t align)
+{
+	ftm_arena *m = &ftm_main_arena;
+	if (h->kind == FTM_SMALL && n > FTM_TCACHE_MAX_REQ && a != m && ftm_trylock(&m->lock)) {
+		void *p = ftm_heap_alloc(&m->small, n, align);
+		ftm_unlock(&m->lock);
+		if (p)
+			return p;
+	}
+	return heap_alloc(h, n, align);
+}
+
 void *ftm_alloc(size_t n, size_t align)
 {
-	ftm_heap *h = ftm_heap_for(ftm_arena_get(), n);
+	ftm_arena *a = ftm_arena_get();
+	ftm_heap *h = ftm_heap_for(a, n);
 	if (h && align <= FTM_ZONE_MAX_ALIGN)
-		return heap_alloc(h, n, align);
+		return zone_alloc(a, h, n, align);
 	return ftm_large_alloc(n, align);
 }
 
 /* n zeroed bytes: a fresh LARGE mapping is zero already. */
 void *ftm_alloc_zeroed(size_t n)
 {
-	ftm_heap *h = ftm_heap_for(ftm_arena_get(), n);
+	ftm_arena *a = ftm_arena_get();
+	ftm_heap *h = ftm_heap_for(a, n);
 	if (!h)
 		return ftm_large_alloc_zeroed(n);
-	void *p = heap_alloc(h, n, FTM_ALIGN);
+	void *p = zone_alloc(a, h, n, FTM_ALIGN);
 	if (p)
 		memset(p, 0, n);
 	return p;

@@ -58,6 +58,12 @@ static inline void ftm_lock(pthread_mutex_t *m)
 		pthread_mutex_lock(m);
 }
 
+/* True if the lock is now held (always, while single-threaded). */
+static inline bool ftm_trylock(pthread_mutex_t *m)
+{
+	return ftm_single_threaded() || pthread_mutex_trylock(m) == 0;
+}
+
 static inline void ftm_unlock(pthread_mutex_t *m)
 {
 	if (!ftm_single_threaded())
