@@ -108,6 +108,13 @@ static void tick(span_list *out)
 			i++;
 }
 
+/* len more bytes of LARGE mappings are in use (cache lock held). */
+static void count_live(size_t len)
+{
+	cache.live += len;
+	cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+}
+
 /* A cached span of at least len bytes (*got of them), or NULL. */
 static char *cache_get(size_t len, size_t *got)
 {
@@ -130,8 +137,7 @@ static char *cache_get(size_t len, size_t *got)
 			len = take_span((unsigned)best).size;   /* whole: the rest is room */
 		}
 		*got = len;
-		cache.live += len;
-		cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+		count_live(len);
 	}
 	tick(&out);
 	ftm_unlock(&cache.lock);
@@ -167,8 +173,7 @@ static char *cache_grow(size_t len, size_t *got)
 		base = m.base - need;
 	ftm_lock(&cache.lock);
 	if (base) {
-		cache.live += len;
-		cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+		count_live(len);
 	} else if (cache.n < FTM_LARGE_CACHE_SLOTS) {
 		cache.s[cache.n++] = m;          /* back, as it was */
 		cache.bytes += m.size;
@@ -188,8 +193,7 @@ static char *cache_grow(size_t len, size_t *got)
 static void cache_note_mapped(size_t len)
 {
 	ftm_lock(&cache.lock);
-	cache.live += len;
-	cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+	count_live(len);
 	ftm_unlock(&cache.lock);
 }
 
@@ -211,8 +215,7 @@ static bool cache_take_at(char *addr, size_t len)
 				cache.s[i].size -= len;
 				cache.bytes -= len;
 			}
-			cache.live += len;
-			cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
+			count_live(len);
 			ok = true;
 			break;
 		}
