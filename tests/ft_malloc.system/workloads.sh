@@ -230,9 +230,15 @@ item_python3() {
 	PYTHONMALLOC=malloc PYTHONHASHSEED=0 /usr/bin/python3 "$HERE/workload.py" "$DATA/big.txt"
 }
 
+# Lines of process $1's maps naming libft_malloc; nothing if the C library
+# is not mapped yet (the dynamic linker is not past the preloads).
+maps_count() {
+	awk '/libc[.]so[.]6/ { c = 1 } /libft_malloc/ { f++ } END { if (c) print f + 0 }' \
+	    "/proc/$1/maps" 2>/dev/null
+}
+
 # Every few tenths of a second, the processes of the tree under pid $1 that
-# have the C library mapped (so the dynamic linker is past the preloads):
-# "pid comm count" lines, count = lines of its maps naming libft_malloc.
+# have the C library mapped: "pid comm count" lines, count from maps_count.
 sample_maps() {
 	while kill -0 "$1" 2>/dev/null; do
 		for p in $(ps -e -o pid=,ppid= | awk -v top="$1" '
@@ -246,8 +252,10 @@ sample_maps() {
 					}
 				}
 			}'); do
-			c=$(awk '/libc[.]so[.]6/ { c = 1 } /libft_malloc/ { f++ } END { if (c) print f + 0 }' \
-			    "/proc/$p/maps" 2>/dev/null)
+			c=$(maps_count "$p")
+			# a read that met an exec half-way (the old image's first
+			# page, the new one's rest) lacks the library: read again
+			[ "$c" = 0 ] && sleep 0.05 && c=$(maps_count "$p")
 			[ -n "$c" ] && echo "$p $(cat "/proc/$p/comm" 2>/dev/null) $c"
 		done
 		sleep 0.3
