@@ -44,10 +44,10 @@ void ftm_free_ptr(void *p, const char *func)
 		return;
 	}
 	ftm_zone *z = (ftm_zone *)o;
-	/* a page-aligned block skipped the fast path: a header above the
-	 * zone's start is readable, so the thread cache may take it now */
-	if (!((uintptr_t)p & ((1u << FTM_MAP_SHIFT) - 1)) &&
-	    (char *)p > (char *)ftm_buser(ftm_zone_first(z)) && ftm_tcache_push_block(p))
+	/* a block of the zone (its header, above the zone's start, is
+	 * readable) may go to the thread cache: a double free of a cached
+	 * block is caught there, a full list is made room in */
+	if ((char *)p > (char *)ftm_buser(ftm_zone_first(z)) && ftm_tcache_push_block(p, func))
 		return;
 	ftm_arena *a = z->heap->arena;
 	ftm_block *b = NULL;

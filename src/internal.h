@@ -420,8 +420,12 @@ bool ftm_heap_trim(ftm_heap *h);
 
 typedef struct ftm_tcache {
 	void *head[FTM_TCACHE_BINS];        /* by block size / 16 */
-	uint16_t count[FTM_TCACHE_BINS];
-	uint32_t bytes;                     /* in all lists */
+	/* How many more blocks list i may take, and how many more bytes all
+	 * lists may: the one test of free's fast path.  Both stay 0 while the
+	 * cache is not active, so every push then takes the slow path.  While
+	 * active, list i holds ftm_tcache_limit[i] - room[i] blocks. */
+	uint16_t room[FTM_TCACHE_BINS];
+	int32_t budget;
 	ftm_arena *arena;                   /* this thread's arena, once attached */
 	bool registered;                    /* flushed and detached at thread exit */
 	bool disabled;                      /* the thread is exiting: no caching */

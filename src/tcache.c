@@ -19,6 +19,23 @@ __thread ftm_tcache ftm_tc __attribute__((tls_model("initial-exec")));
 uint8_t ftm_tcache_limit[FTM_TCACHE_BINS];
 
 static pthread_key_t tcache_key;
+
+/* Open the (empty) cache for pushes: every list its room, the thread its
+ * budget.  The limits are set: ftm_init() ran before any thread registers. */
+static void tc_open(ftm_tcache *tc)
+{
+	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
+		tc->room[i] = ftm_tcache_limit[i];
+	tc->budget = FTM_TCACHE_BYTES;
+}
+
+/* Close the (empty) cache: every push takes the slow path, which refuses. */
+static void tc_close(ftm_tcache *tc)
+{
+	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
+		tc->room[i] = 0;
+	tc->budget = 0;
+}
 static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
 
 /* Once, from ftm_init_slow(): the length limit of every list. */
@@ -38,6 +55,7 @@ static void tcache_destroy(void *arg)
 	ftm_tcache_flush_all(tc, false);
 	tc->disabled = true;                /* later frees of this thread go straight back */
 	tc->active = false;
+	tc_close(tc);
 	ftm_arena_detach(tc);
 }
 
@@ -64,6 +82,8 @@ void ftm_tcache_register(ftm_tcache *tc)
 	}
 	pthread_setspecific(tcache_key, tc);
 	tc->active = !tc->disabled;
+	if (tc->active)
+		tc_open(tc);
 }
 
 /*
@@ -75,15 +95,13 @@ bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned idx, void **q)
 {
 	if (!tc->registered)
 		ftm_tcache_register(tc);
-	unsigned limit = ftm_tcache_limit[idx];
-	uint32_t bsize = idx << 4;
-	if (!tc->active || !limit)
+	if (!tc->active || !ftm_tcache_limit[idx])
 		return false;                   /* exiting, or not initialised yet */
-	if (tc->count[idx] >= limit || tc->bytes + bsize > FTM_TCACHE_BYTES) {
+	if (!ftm_tc_has_room(tc, idx)) {
 		/* make room, in one go: half this list (all of it if the thread is full) */
-		ftm_tcache_flush(tc, idx, tc->count[idx] >= limit ? (tc->count[idx] + 1) / 2
-		                                                  : tc->count[idx]);
-		if (tc->count[idx] >= limit || tc->bytes + bsize > FTM_TCACHE_BYTES)
+		unsigned n = ftm_tc_count(tc, idx);
+		ftm_tcache_flush(tc, idx, tc->room[idx] ? n : (n + 1) / 2);
+		if (!ftm_tc_has_room(tc, idx))
 			return false;
 	}
 	ftm_tc_push(tc, idx, q);
@@ -309,28 +327,37 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
 	if (a->xfer[idx]) {
 		first = xfer_take(a, idx);
 		ftm_bof(first)->req = (uint32_t)n;
-		for (unsigned i = 1; a->xfer[idx] && i < want && tc->bytes + bsize <= FTM_TCACHE_BYTES; i++)
+		for (unsigned i = 1; a->xfer[idx] && i < want && ftm_tc_has_room(tc, idx); i++)
 			ftm_tc_push(tc, idx, xfer_take(a, idx));
 		ftm_unlock(&a->lock);
 		return first;
 	}
 	first = ftm_heap_alloc(h, n, FTM_ALIGN);
 	unsigned got = 0;
-	if (first && want > 1 && tc->bytes + bsize <= FTM_TCACHE_BYTES) {
+	if (first && want > 1 && ftm_tc_has_room(tc, idx)) {
 		/* the rest of the batch cut in one go from the free block after it */
 		void *more[64];
-		unsigned room = (FTM_TCACHE_BYTES - tc->bytes) / bsize;
+		unsigned room = (unsigned)tc->budget / bsize;
+		room = room < tc->room[idx] ? room : tc->room[idx];
 		unsigned k = want - 1 < room ? want - 1 : room;
 		got = ftm_heap_carve(h, ftm_bof(first), bsize, k < 64 ? k : 64, more);
 		for (unsigned i = 0; i < got; i++)
 			ftm_tc_push(tc, idx, more[i]);
 	}
-	for (unsigned i = 1 + got; first && i < want && tc->bytes + bsize <= FTM_TCACHE_BYTES; i++) {
+	for (unsigned i = 1 + got; first && i < want && ftm_tc_has_room(tc, idx); i++) {
 		void **q = ftm_heap_alloc(h, bsize - FTM_HDR, FTM_ALIGN);
 		if (!q)
 			break;
-		/* a block can come out a little bigger (no room to split): its own list */
-		ftm_tc_push(tc, ftm_bsize(ftm_bof(q)) >> 4, q);
+		/* a block can come out a little bigger (no room to split): its own
+		 * list, or back if that one is full */
+		unsigned qidx = ftm_bsize(ftm_bof(q)) >> 4;
+		if (qidx < FTM_TCACHE_BINS && ftm_tc_has_room(tc, qidx)) {
+			ftm_tc_push(tc, qidx, q);
+		} else {
+			ftm_zone *z = (ftm_zone *)ftm_pagemap_get(q);
+			zone_put(a, z, q, ftm_bof(q));
+			break;
+		}
 	}
 	ftm_unlock(&a->lock);
 	return first;                       /* ftm_arena_get() registered tc */

@@ -68,16 +68,28 @@ static inline void **ftm_chain_pop(void **head, const char *func, pthread_mutex_
 static inline void ftm_tc_push(ftm_tcache *tc, unsigned idx, void **q)
 {
 	ftm_chain_push(&tc->head[idx], q);
-	tc->count[idx]++;
-	tc->bytes += idx << 4;
+	tc->room[idx]--;
+	tc->budget -= (int32_t)(idx << 4);
+}
+
+/* Can list idx take one more block now?  Never while the cache is off. */
+static inline bool ftm_tc_has_room(const ftm_tcache *tc, unsigned idx)
+{
+	return tc->room[idx] && tc->budget >= (int32_t)(idx << 4);
+}
+
+/* How many blocks list idx holds (the cache is active). */
+static inline unsigned ftm_tc_count(const ftm_tcache *tc, unsigned idx)
+{
+	return (unsigned)ftm_tcache_limit[idx] - tc->room[idx];
 }
 
 /* Take the head of the non-empty list idx (`held`: see ftm_chain_pop). */
 static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned idx, const char *func,
                                 pthread_mutex_t *held)
 {
-	tc->count[idx]--;
-	tc->bytes -= idx << 4;
+	tc->room[idx]++;
+	tc->budget += (int32_t)(idx << 4);
 	return ftm_chain_pop(&tc->head[idx], func, held);
 }
 
@@ -129,30 +141,44 @@ static inline unsigned ftm_cacheable(void *p)
 
 /*
  * Cache p if it is a live block up to 4 KiB (its header readable, see
- * ftm_fast_ptr()).  False when the slow path must handle p: a bad pointer
- * to diagnose, or a cache that cannot take it.
+ * ftm_fast_ptr()), for free's and realloc's slow paths: a double free of a
+ * cached block is misuse, a full list is made room in.  False when p must
+ * go back to its zone instead (or is not a block at all: diagnosed there).
  */
-static inline bool ftm_tcache_push_block(void *p)
+static inline bool ftm_tcache_push_block(void *p, const char *func)
 {
 	unsigned idx = ftm_cacheable(p);
-	if (ftm_unlikely(!idx))
+	if (!idx)
 		return false;
 	void **q = p;
-	if (ftm_unlikely(q[1] == (void *)ftm_g.cache_key))   /* in this or another cache */
-		ftm_misuse("free", FTM_ERR_DOUBLE_FREE, p, (idx << 4) - FTM_HDR);
+	if (q[1] == (void *)ftm_g.cache_key)        /* in this or another cache */
+		ftm_misuse(func, FTM_ERR_DOUBLE_FREE, p, (idx << 4) - FTM_HDR);
 	ftm_tcache *tc = &ftm_tc;
-	if (ftm_unlikely(tc->count[idx] >= ftm_tcache_limit[idx] ||
-	                 tc->bytes + (idx << 4) > FTM_TCACHE_BYTES || !tc->active))
+	if (!ftm_tc_has_room(tc, idx))
 		return ftm_tcache_push_slow(tc, idx, q);
 	ftm_tc_push(tc, idx, q);
 	return true;
 }
 
-/* free's fast path, for a non-NULL p: into this thread's cache. */
+/*
+ * free's fast path, for a non-NULL p: a live block up to 4 KiB with an
+ * intact header, not cached already, goes onto this thread's list if the
+ * list has room.  Anything else (a bad pointer, a double free, a full or
+ * inactive cache) goes to ftm_free_slow(), which checks it all again and
+ * diagnoses: so this path has no call but that one tail call.
+ */
 static inline void ftm_tcache_free(void *p)
 {
-	if (ftm_unlikely(!ftm_fast_ptr(p) || !ftm_tcache_push_block(p)))
-		ftm_free_slow(p);
+	if (ftm_likely(ftm_fast_ptr(p))) {
+		unsigned idx = ftm_cacheable(p);
+		void **q = p;
+		ftm_tcache *tc = &ftm_tc;
+		if (ftm_likely(idx && q[1] != (void *)ftm_g.cache_key && ftm_tc_has_room(tc, idx))) {
+			ftm_tc_push(tc, idx, q);
+			return;
+		}
+	}
+	ftm_free_slow(p);
 }
 
 #endif /* FTM_TCACHE_H */
