@@ -34,7 +34,7 @@ static void *alloc_or_enomem(size_t n, size_t align)
 static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
 	if (n <= FTM_TCACHE_MAX_REQ) {
-		void *p = ftm_tcache_pop_slow(&ftm_tc, ftm_tc_index(n), n);
+		void *p = ftm_tcache_pop_slow(&ftm_tc, ftm_tc_class(n), n);
 		if (p)
 			return p;
 	}
@@ -63,7 +63,7 @@ FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 	if (n <= FTM_TCACHE_MAX_REQ) {
 		void *p = ftm_tcache_pop(n);
 		if (!p)
-			p = ftm_tcache_pop_slow(&ftm_tc, ftm_tc_index(n), n);
+			p = ftm_tcache_pop_slow(&ftm_tc, ftm_tc_class(n), n);
 		if (p)
 			return memset(p, 0, n);
 	}

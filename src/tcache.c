@@ -2,12 +2,13 @@
  * tcache.c - per-thread caches of freed blocks up to 4 KiB: the slow paths.
  *
  * A thread keeps the blocks up to 4 KiB it frees in small LIFO lists, one
- * per block size (16-byte steps), and serves its next requests of that size
- * from them without a lock (the inline fast paths in tcache.h); at most
- * 4 KiB per list, 256 KiB in all.  A cached block stays allocated as far as
- * its zone knows (its header is untouched), so nothing else changes: when a
- * list is full or empty, or the thread ends, blocks move to and from the
- * arenas in batches under one lock.
+ * per size class (internal.h), and serves its next requests of that class
+ * from them without a lock (the inline fast paths in tcache.h); about
+ * 8 KiB per list, 4 to 64 blocks, so at most about 470 KiB in all.  A
+ * cached block stays allocated as far as its zone knows (its header is
+ * untouched), so nothing else changes: when a list is full or empty, or
+ * the thread ends, blocks move to and from the arenas in batches under
+ * one lock.
  *
  * TLS uses the initial-exec model: no TLS access can call into malloc.
  */
@@ -16,34 +17,64 @@
 #include <pthread.h>
 
 __thread ftm_tcache ftm_tc __attribute__((tls_model("initial-exec")));
-uint8_t ftm_tcache_limit[FTM_TCACHE_BINS];
+uint8_t ftm_tc_need_class[FTM_TC_SLOTS];
+uint8_t ftm_tc_block_class[FTM_TC_SLOTS];
+uint16_t ftm_tc_class_size[FTM_TC_CLASSES];
+uint8_t ftm_tcache_limit[FTM_TC_CLASSES];
 
 static pthread_key_t tcache_key;
+static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
 
-/* Open the (empty) cache for pushes: every list its room, the thread its
- * budget.  The limits are set: ftm_init() ran before any thread registers. */
+/* Open the (empty) cache for pushes: every list its room.  The limits are
+ * set: ftm_init() ran before any thread registers. */
 static void tc_open(ftm_tcache *tc)
 {
-	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
-		tc->room[i] = ftm_tcache_limit[i];
-	tc->budget = FTM_TCACHE_BYTES;
+	for (unsigned c = 0; c < FTM_TC_CLASSES; c++)
+		tc->room[c] = ftm_tcache_limit[c];
 }
 
 /* Close the (empty) cache: every push takes the slow path, which refuses. */
 static void tc_close(ftm_tcache *tc)
 {
-	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
-		tc->room[i] = 0;
-	tc->budget = 0;
+	for (unsigned c = 0; c < FTM_TC_CLASSES; c++)
+		tc->room[c] = 0;
 }
-static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
 
-/* Once, from ftm_init_slow(): the length limit of every list. */
+/* The block size after s in the class list (see internal.h). */
+static uint32_t next_class_size(uint32_t s)
+{
+	if (s < 512)
+		return s + 16;
+	uint32_t step = (uint32_t)1 << (28 - __builtin_clz(s));   /* 1/8 of the power of two */
+	uint32_t next = (s & ~(step - 1)) + step;   /* 1040 -> 1152: back on the grid */
+	static const uint32_t stops[] = { FTM_TINY_MAX + FTM_HDR, FTM_TCACHE_MAX_BLOCK };
+	for (unsigned i = 0; i < 2; i++)            /* 1040 and 4112 are classes too */
+		if (s < stops[i] && next > stops[i])
+			return stops[i];
+	return next;
+}
+
+/* Once, from ftm_init_slow(): the classes, their tables and list limits. */
 void ftm_tcache_setup(void)
 {
-	for (unsigned idx = FTM_MIN_BLOCK / 16; idx < FTM_TCACHE_BINS; idx++) {
-		unsigned n = FTM_TCACHE_BIN_BYTES / (idx << 4);
-		ftm_tcache_limit[idx] = (uint8_t)(n < 2 ? 2 : n > 64 ? 64 : n);
+	unsigned c = 0;
+	for (uint32_t s = FTM_MIN_BLOCK; s <= FTM_TCACHE_MAX_BLOCK; s = next_class_size(s)) {
+		ftm_tc_class_size[++c] = (uint16_t)s;
+		unsigned n = FTM_TCACHE_BIN_BYTES / s;
+		ftm_tcache_limit[c] = (uint8_t)(n < 4 ? 4 : n > 64 ? 64 : n);
+	}
+	/* c == FTM_TC_CLASSES - 1 by construction */
+	for (unsigned slot = 0, k = 1; slot < FTM_TC_SLOTS; slot++) {
+		uint32_t s = slot << 4;
+		while (k < c && ftm_tc_class_size[k] < s)
+			k++;
+		ftm_tc_need_class[slot] = (uint8_t)k;            /* smallest class >= s */
+		unsigned fl = ftm_tc_class_size[k] == s ? k : k - 1;   /* largest class <= s */
+		/* a block between 1040 and the next class is SMALL's, but its
+		 * largest class would be TINY's: not cached, so classes never mix */
+		if (s > FTM_TINY_MAX + FTM_HDR && ftm_tc_class_size[fl] == FTM_TINY_MAX + FTM_HDR)
+			fl = 0;
+		ftm_tc_block_class[slot] = (uint8_t)(s >= FTM_MIN_BLOCK ? fl : 0);
 	}
 }
 
@@ -88,23 +119,21 @@ void ftm_tcache_register(ftm_tcache *tc)
 
 /*
  * free's slow path for a block of ours that the fast path could not cache
- * (tcache.h): the list or the thread's cache is full, or the thread is not
- * registered yet.  False if the block must go back to its zone instead.
+ * (tcache.h): its list is full, or the thread is not registered yet.
+ * False if the block must go back to its zone instead.
  */
-bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned idx, void **q)
+bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned c, void **q)
 {
 	if (!tc->registered)
 		ftm_tcache_register(tc);
-	if (!tc->active || !ftm_tcache_limit[idx])
+	if (!tc->active || !ftm_tcache_limit[c])
 		return false;                   /* exiting, or not initialised yet */
-	if (!ftm_tc_has_room(tc, idx)) {
-		/* make room, in one go: half this list (all of it if the thread is full) */
-		unsigned n = ftm_tc_count(tc, idx);
-		ftm_tcache_flush(tc, idx, tc->room[idx] ? n : (n + 1) / 2);
-		if (!ftm_tc_has_room(tc, idx))
+	if (!ftm_tc_has_room(tc, c)) {
+		ftm_tcache_flush(tc, c, (ftm_tc_count(tc, c) + 1) / 2);   /* half the list, in one go */
+		if (!ftm_tc_has_room(tc, c))
 			return false;
 	}
-	ftm_tc_push(tc, idx, q);
+	ftm_tc_push(tc, c, q);
 	return true;
 }
 
@@ -121,24 +150,31 @@ static FTM_NORETURN void misuse_held(ftm_arena *held, ftm_err e, void *p)
 	ftm_misuse("free", e, p, 0);
 }
 
-/* Keep the checked, allocated block q (block size idx * 16) on a's transfer
- * list if it has room. */
-static bool xfer_put(ftm_arena *a, unsigned idx, void **q)
+/* Keep the checked, allocated block q (of class c) on a's transfer list if
+ * it has room. */
+static bool xfer_put(ftm_arena *a, unsigned c, void **q)
 {
-	if (a->nxfer[idx] >= FTM_XFER_LISTS * ftm_tcache_limit[idx] ||
-	    a->xfer_bytes + (idx << 4) > FTM_XFER_BYTES)
+	if (a->nxfer[c] >= FTM_XFER_LISTS * ftm_tcache_limit[c] ||
+	    a->xfer_bytes + ftm_tc_class_size[c] > FTM_XFER_BYTES)
 		return false;
-	ftm_chain_push(&a->xfer[idx], q);
-	a->nxfer[idx]++;
-	a->xfer_bytes += idx << 4;
+	ftm_chain_push(&a->xfer[c], q);
+	a->nxfer[c]++;
+	a->xfer_bytes += ftm_tc_class_size[c];
 	return true;
 }
 
-static void **xfer_take(ftm_arena *a, unsigned idx)
+static void **xfer_take(ftm_arena *a, unsigned c)
 {
-	a->nxfer[idx]--;
-	a->xfer_bytes -= idx << 4;
-	return ftm_chain_pop(&a->xfer[idx], "malloc", &a->lock);
+	a->nxfer[c]--;
+	a->xfer_bytes -= ftm_tc_class_size[c];
+	return ftm_chain_pop(&a->xfer[c], "malloc", &a->lock);
+}
+
+/* The class of the checked block b, which was cached: its size says. */
+static unsigned class_of(const ftm_block *b)
+{
+	uint32_t slot = ftm_bsize(b) >> 4;
+	return slot < FTM_TC_SLOTS ? ftm_tc_block_class[slot] : 0;
 }
 
 /* Free the allocated block p into its zone z (its arena a's lock held),
@@ -220,8 +256,11 @@ static void remote_drain(ftm_arena *a)
 		ftm_err e = z->heap->arena == a ? ftm_zone_lookup(z, p, &b) : FTM_ERR_CORRUPT;
 		if (e)
 			misuse_held(a, e, p);
-		bytes += ftm_bsize(b);
-		if (!xfer_put(a, ftm_bsize(b) >> 4, p))
+		unsigned c = class_of(b);
+		if (!c)                 /* no cache could have held it */
+			misuse_held(a, FTM_ERR_CORRUPT, p);
+		bytes += ftm_tc_class_size[c];
+		if (!xfer_put(a, c, p))
 			zone_put(a, z, p, b);
 	}
 	atomic_fetch_sub_explicit(&a->remote_bytes, bytes, memory_order_relaxed);
@@ -234,7 +273,7 @@ bool ftm_xfer_drain(ftm_arena *a)
 	remote_drain(a);
 	if (!a->xfer_bytes)
 		return false;
-	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
+	for (unsigned i = 0; i < FTM_TC_CLASSES; i++)
 		while (a->xfer[i]) {
 			void **p = xfer_take(a, i);
 			ftm_zone *z = zone_of_cached(p, a);
@@ -262,7 +301,7 @@ static void flush_block(ftm_tcache *tc, void **p, unsigned idx, ftm_arena **held
 	if (!to_zones && a != tc->arena &&
 	    atomic_load_explicit(&a->nthreads, memory_order_relaxed) > 0 &&
 	    atomic_load_explicit(&a->remote_bytes, memory_order_relaxed) < FTM_REMOTE_BYTES) {
-		batch_add(rb, a, p, idx << 4);
+		batch_add(rb, a, p, ftm_tc_class_size[idx]);
 		return;
 	}
 	if (a != *held) {
@@ -276,7 +315,7 @@ static void flush_block(ftm_tcache *tc, void **p, unsigned idx, ftm_arena **held
 	ftm_err e = ftm_zone_lookup(z, p, &b);
 	if (e)
 		misuse_held(a, e, p);
-	if (to_zones || !xfer_put(a, ftm_bsize(b) >> 4, p))
+	if (to_zones || class_of(b) != idx || !xfer_put(a, idx, p))
 		zone_put(a, z, p, b);
 }
 
@@ -298,7 +337,7 @@ void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones)
 {
 	ftm_arena *held = NULL;
 	remote_batch rb = { 0 };
-	for (unsigned i = 0; i < FTM_TCACHE_BINS; i++)
+	for (unsigned i = 0; i < FTM_TC_CLASSES; i++)
 		while (tc->head[i])
 			flush_block(tc, ftm_tc_pop(tc, i, "free", held ? &held->lock : NULL), i, &held, &rb,
 			            to_zones);
@@ -308,57 +347,51 @@ void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones)
 }
 
 /*
- * The list for n bytes is empty: fetch a batch of blocks of that size from
- * the arena in one lock, from its transfer list first (after sorting its
- * remote list in), else from the heap; return one, cache the rest.
+ * The list of class c (n bytes asked) is empty: fetch a batch of blocks of
+ * that class from the arena in one lock, from its transfer list first
+ * (after sorting its remote list in), else from the heap, cut to the
+ * class's size; return one, cache the rest.
  */
-void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n)
+void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned c, size_t n)
 {
 	if (ftm_unlikely(atomic_load_explicit(&ftm_g.state, memory_order_acquire) != 2) ||
 	    tc->disabled)
 		return NULL;                    /* the plain slow path initialises */
-	uint32_t bsize = idx << 4;
-	unsigned want = ftm_tcache_limit[idx] / 2;
+	uint32_t csize = ftm_tc_class_size[c];
+	unsigned want = ftm_tcache_limit[c] / 2;
 	ftm_arena *a = ftm_arena_get();
 	void *first = NULL;
 	ftm_heap *h = ftm_heap_for(a, n);
 	ftm_lock(&a->lock);
 	remote_drain(a);
-	if (a->xfer[idx]) {
-		first = xfer_take(a, idx);
-		ftm_bof(first)->req = (uint32_t)n;
-		for (unsigned i = 1; a->xfer[idx] && i < want && ftm_tc_has_room(tc, idx); i++)
-			ftm_tc_push(tc, idx, xfer_take(a, idx));
-		ftm_unlock(&a->lock);
-		return first;
-	}
-	first = ftm_heap_alloc(h, n, FTM_ALIGN);
-	unsigned got = 0;
-	if (first && want > 1 && ftm_tc_has_room(tc, idx)) {
+	if (a->xfer[c]) {
+		first = xfer_take(a, c);
+		for (unsigned i = 1; a->xfer[c] && i < want && ftm_tc_has_room(tc, c); i++)
+			ftm_tc_push(tc, c, xfer_take(a, c));
+	} else if ((first = ftm_heap_alloc(h, csize - FTM_HDR, FTM_ALIGN))) {
 		/* the rest of the batch cut in one go from the free block after it */
 		void *more[64];
-		unsigned room = (unsigned)tc->budget / bsize;
-		room = room < tc->room[idx] ? room : tc->room[idx];
-		unsigned k = want - 1 < room ? want - 1 : room;
-		got = ftm_heap_carve(h, ftm_bof(first), bsize, k < 64 ? k : 64, more);
+		unsigned k = want - 1 < tc->room[c] ? want - 1 : tc->room[c];
+		unsigned got = want > 1 ? ftm_heap_carve(h, ftm_bof(first), csize, k < 64 ? k : 64, more) : 0;
 		for (unsigned i = 0; i < got; i++)
-			ftm_tc_push(tc, idx, more[i]);
-	}
-	for (unsigned i = 1 + got; first && i < want && ftm_tc_has_room(tc, idx); i++) {
-		void **q = ftm_heap_alloc(h, bsize - FTM_HDR, FTM_ALIGN);
-		if (!q)
-			break;
-		/* a block can come out a little bigger (no room to split): its own
-		 * list, or back if that one is full */
-		unsigned qidx = ftm_bsize(ftm_bof(q)) >> 4;
-		if (qidx < FTM_TCACHE_BINS && ftm_tc_has_room(tc, qidx)) {
-			ftm_tc_push(tc, qidx, q);
-		} else {
-			ftm_zone *z = (ftm_zone *)ftm_pagemap_get(q);
-			zone_put(a, z, q, ftm_bof(q));
-			break;
+			ftm_tc_push(tc, c, more[i]);
+		for (unsigned i = 1 + got; i < want && ftm_tc_has_room(tc, c); i++) {
+			void **q = ftm_heap_alloc(h, csize - FTM_HDR, FTM_ALIGN);
+			if (!q)
+				break;
+			/* a block can come out a little bigger (no room to split):
+			 * its own class's list, or back if that one is full */
+			unsigned qc = class_of(ftm_bof(q));
+			if (qc && ftm_tc_has_room(tc, qc)) {
+				ftm_tc_push(tc, qc, q);
+			} else {
+				zone_put(a, (ftm_zone *)ftm_pagemap_get(q), q, ftm_bof(q));
+				break;
+			}
 		}
 	}
+	if (first)
+		ftm_bof(first)->req = (uint32_t)n;
 	ftm_unlock(&a->lock);
 	return first;                       /* ftm_arena_get() registered tc */
 }

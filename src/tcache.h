@@ -18,12 +18,18 @@
 
 #include "internal.h"
 
-/* How many blocks list idx may hold: about FTM_TCACHE_BIN_BYTES, 2 to 64.
+/* The size classes (internal.h): the class of a request's block size / 16
+ * (the smallest class that holds it), the class of a block's size / 16 (the
+ * largest it can serve; 0: not cached), and each class's block size. */
+extern uint8_t ftm_tc_need_class[FTM_TC_SLOTS];
+extern uint8_t ftm_tc_block_class[FTM_TC_SLOTS];
+extern uint16_t ftm_tc_class_size[FTM_TC_CLASSES];
+/* How many blocks list c may hold: about FTM_TCACHE_BIN_BYTES, 4 to 64.
  * All zero until ftm_tcache_setup(): then every push takes the slow path. */
-extern uint8_t ftm_tcache_limit[FTM_TCACHE_BINS];
+extern uint8_t ftm_tcache_limit[FTM_TC_CLASSES];
 void ftm_tcache_setup(void);
-void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned idx, size_t n);
-bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned idx, void **q);
+void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned c, size_t n);
+bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned c, void **q);
 void ftm_free_slow(void *p);        /* free.c */
 
 /* The list link is stored mangled with its own address and the secret, so
@@ -33,11 +39,10 @@ static inline void *ftm_tc_mangle(void *slot_addr, void *next)
 	return (void *)((uintptr_t)next ^ ((uintptr_t)slot_addr >> 12) ^ ftm_g.secret);
 }
 
-/* The list of n bytes (n <= FTM_TCACHE_MAX_REQ): its block size / 16. */
-static inline unsigned ftm_tc_index(size_t n)
+/* The class of a request of n bytes (n <= FTM_TCACHE_MAX_REQ). */
+static inline unsigned ftm_tc_class(size_t n)
 {
-	unsigned idx = (unsigned)((n + FTM_HDR + FTM_ALIGN - 1) >> 4);
-	return idx < FTM_MIN_BLOCK / 16 ? FTM_MIN_BLOCK / 16 : idx;
+	return ftm_tc_need_class[(n + FTM_HDR + FTM_ALIGN - 1) >> 4];
 }
 
 /* Chains: a thread cache's list or an arena's transfer list. */
@@ -64,33 +69,31 @@ static inline void **ftm_chain_pop(void **head, const char *func, pthread_mutex_
 	return p;
 }
 
-/* Put the block q (of block size idx * 16) at the head of list idx. */
-static inline void ftm_tc_push(ftm_tcache *tc, unsigned idx, void **q)
+/* Put the block q (of class c) at the head of list c. */
+static inline void ftm_tc_push(ftm_tcache *tc, unsigned c, void **q)
 {
-	ftm_chain_push(&tc->head[idx], q);
-	tc->room[idx]--;
-	tc->budget -= (int32_t)(idx << 4);
+	ftm_chain_push(&tc->head[c], q);
+	tc->room[c]--;
 }
 
-/* Can list idx take one more block now?  Never while the cache is off. */
-static inline bool ftm_tc_has_room(const ftm_tcache *tc, unsigned idx)
+/* Can list c take one more block now?  Never while the cache is off. */
+static inline bool ftm_tc_has_room(const ftm_tcache *tc, unsigned c)
 {
-	return tc->room[idx] && tc->budget >= (int32_t)(idx << 4);
+	return tc->room[c] != 0;
 }
 
-/* How many blocks list idx holds (the cache is active). */
-static inline unsigned ftm_tc_count(const ftm_tcache *tc, unsigned idx)
+/* How many blocks list c holds (the cache is active). */
+static inline unsigned ftm_tc_count(const ftm_tcache *tc, unsigned c)
 {
-	return (unsigned)ftm_tcache_limit[idx] - tc->room[idx];
+	return (unsigned)ftm_tcache_limit[c] - tc->room[c];
 }
 
-/* Take the head of the non-empty list idx (`held`: see ftm_chain_pop). */
-static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned idx, const char *func,
+/* Take the head of the non-empty list c (`held`: see ftm_chain_pop). */
+static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned c, const char *func,
                                 pthread_mutex_t *held)
 {
-	tc->room[idx]++;
-	tc->budget += (int32_t)(idx << 4);
-	return ftm_chain_pop(&tc->head[idx], func, held);
+	tc->room[c]++;
+	return ftm_chain_pop(&tc->head[c], func, held);
 }
 
 /* malloc's fast path: a cached block for n bytes (n <= 4 KiB), or NULL
@@ -98,10 +101,10 @@ static inline void **ftm_tc_pop(ftm_tcache *tc, unsigned idx, const char *func,
 static inline void *ftm_tcache_pop(size_t n)
 {
 	ftm_tcache *tc = &ftm_tc;
-	unsigned idx = ftm_tc_index(n);
-	if (ftm_unlikely(!tc->head[idx]))
+	unsigned c = ftm_tc_class(n);
+	if (ftm_unlikely(!tc->head[c]))
 		return NULL;
-	void **p = ftm_tc_pop(tc, idx, "malloc", NULL);
+	void **p = ftm_tc_pop(tc, c, "malloc", NULL);
 	ftm_bof(p)->req = (uint32_t)n;      /* not covered by the header check */
 	return p;
 }
@@ -123,20 +126,20 @@ static inline bool ftm_fast_ptr(void *p)
 }
 
 /*
- * The list of p (its block size / 16) if p is a live block up to 4 KiB
- * with an intact header, else 0.  Its header must be readable (see
- * ftm_fast_ptr()).  The keyed check proves the header is one we wrote at
- * that address; anything else (user data, an interior pointer, a free
- * block) gets 0, and the slow path diagnoses.  Cached or not is not looked at.
+ * The class of p if p is a live block up to 4 KiB with an intact header,
+ * else 0.  Its header must be readable (see ftm_fast_ptr()).  The keyed
+ * check proves the header is one we wrote at that address; anything else
+ * (user data, an interior pointer, a free block) gets 0, and the slow path
+ * diagnoses.  Cached or not is not looked at.
  */
 static inline unsigned ftm_cacheable(void *p)
 {
 	ftm_block *b = ftm_bof(p);
 	uint32_t sf = b->size_flags;
-	unsigned idx = sf >> 4;             /* the flags are the low 4 bits */
-	if (idx >= FTM_TCACHE_BINS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b))
+	unsigned slot = sf >> 4;            /* the flags are the low 4 bits */
+	if (slot >= FTM_TC_SLOTS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b))
 		return 0;
-	return idx;
+	return ftm_tc_block_class[slot];
 }
 
 /*
@@ -147,16 +150,16 @@ static inline unsigned ftm_cacheable(void *p)
  */
 static inline bool ftm_tcache_push_block(void *p, const char *func)
 {
-	unsigned idx = ftm_cacheable(p);
-	if (!idx)
+	unsigned c = ftm_cacheable(p);
+	if (!c)
 		return false;
 	void **q = p;
 	if (q[1] == (void *)ftm_g.cache_key)        /* in this or another cache */
-		ftm_misuse(func, FTM_ERR_DOUBLE_FREE, p, (idx << 4) - FTM_HDR);
+		ftm_misuse(func, FTM_ERR_DOUBLE_FREE, p, ftm_bsize(ftm_bof(p)) - FTM_HDR);
 	ftm_tcache *tc = &ftm_tc;
-	if (!ftm_tc_has_room(tc, idx))
-		return ftm_tcache_push_slow(tc, idx, q);
-	ftm_tc_push(tc, idx, q);
+	if (!ftm_tc_has_room(tc, c))
+		return ftm_tcache_push_slow(tc, c, q);
+	ftm_tc_push(tc, c, q);
 	return true;
 }
 
@@ -170,11 +173,11 @@ static inline bool ftm_tcache_push_block(void *p, const char *func)
 static inline void ftm_tcache_free(void *p)
 {
 	if (ftm_likely(ftm_fast_ptr(p))) {
-		unsigned idx = ftm_cacheable(p);
+		unsigned c = ftm_cacheable(p);
 		void **q = p;
 		ftm_tcache *tc = &ftm_tc;
-		if (ftm_likely(idx && q[1] != (void *)ftm_g.cache_key && ftm_tc_has_room(tc, idx))) {
-			ftm_tc_push(tc, idx, q);
+		if (ftm_likely(c && q[1] != (void *)ftm_g.cache_key && ftm_tc_has_room(tc, c))) {
+			ftm_tc_push(tc, c, q);
 			return;
 		}
 	}
