@@ -34,7 +34,7 @@
 #define FTM_LARGE_CACHE_SLOTS      32u
 #define FTM_LARGE_CACHE_BYTES      (32u * 1024 * 1024)
 #define FTM_LARGE_CACHE_MAX_BYTES  (256u * 1024 * 1024)
-#define FTM_LARGE_CACHE_OPS        256u
+#define FTM_LARGE_CACHE_OPS        1024u
 #define FTM_LARGE_SPLIT_MIN        (64u * 1024)
 /* A fresh LARGE mapping from malloc this big asks for transparent huge
  * pages (large.c, huge_ok()). */
