@@ -23,13 +23,16 @@
  * largest it can serve; 0: not cached), and each class's block size. */
 extern uint8_t ftm_tc_need_class[FTM_TC_SLOTS];
 extern uint8_t ftm_tc_block_class[FTM_TC_SLOTS];
-extern uint16_t ftm_tc_class_size[FTM_TC_CLASSES];
+extern uint32_t ftm_tc_class_size[FTM_TC_CLASSES];
 /* How many blocks list c may hold: about FTM_TCACHE_BIN_BYTES, 4 to 64.
  * All zero until ftm_tcache_setup(): then every push takes the slow path. */
 extern uint8_t ftm_tcache_limit[FTM_TC_CLASSES];
 void ftm_tcache_setup(void);
 void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned c, size_t n);
 bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned c, void **q);
+void *ftm_tcache_pop_big(ftm_tcache *tc, size_t n);
+bool ftm_tcache_push_big(void *p, const char *func);
+unsigned ftm_tc_block_class_of(uint32_t bsize);
 void ftm_free_slow(void *p);        /* free.c */
 
 /* The list link is stored mangled with its own address and the secret, so
