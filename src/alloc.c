@@ -39,11 +39,6 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 			return p;
 	}
 	ftm_init();
-	if (n > FTM_TCACHE_MAX_REQ && n <= FTM_SMALL_MAX) {   /* big classes: 4 to 64 KiB */
-		void *p = ftm_tcache_pop_big(&ftm_tc, n);
-		if (p)
-			return p;
-	}
 	return alloc_or_enomem(n, FTM_ALIGN);
 }
 

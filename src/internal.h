@@ -277,25 +277,20 @@ void ftm_pagemap_atfork_child(void);
 /* ------------------------------------------------------------------ */
 
 /*
- * tcache.c: per-thread caches of blocks up to 64 KiB, by size class.
- * Block sizes (header included) up to 528 B are classes of their own, 16 B
+ * tcache.c: per-thread caches of blocks up to 4 KiB, by size class.  Block
+ * sizes (header included) up to 528 B are classes of their own, 16 B
  * apart; above that, 8 classes per power of two, each a size on that grid
- * plus the header, so that requests of 1, 2, 4, ... 64 KiB fit exactly
- * (1040 is the largest TINY block, 4112 the largest with the fast paths,
- * 65552 the largest SMALL block).  A request is served a block of its
+ * plus the header, so that requests of 1, 2 and 4 KiB fit exactly (1040
+ * is also the largest TINY block).  A request is served a block of its
  * class's size, so a freed block serves every later request of its class:
- * at most 12.5% bigger than asked, and 88 lists instead of one per 16
- * bytes hit far more often.  Classes up to 4112 have the inline fast
- * paths; the "big" ones above (4 to 64 KiB: few requests, most of the
- * bytes) are served and taken back by the slow paths, within a byte budget.
+ * at most 12.5% bigger than asked, and 56 lists instead of one per 16
+ * bytes hit far more often.
  */
-#define FTM_TCACHE_MAX_REQ   4096u   /* requests up to this size have the fast paths */
+#define FTM_TCACHE_MAX_REQ   4096u   /* requests up to this size are cached */
 #define FTM_TCACHE_MAX_BLOCK (FTM_TCACHE_MAX_REQ + FTM_HDR)
 #define FTM_TC_SLOTS         (FTM_TCACHE_MAX_BLOCK / 16u + 1u)  /* block sizes / 16 */
-#define FTM_TC_FIRST_BIG     57u     /* class 0 means "not cached"; 1..56, then big */
-#define FTM_TC_CLASSES       89u     /* ... 57..88: 4624 to 65552 */
+#define FTM_TC_CLASSES       57u     /* class 0 means "not cached"; 1..56 */
 #define FTM_TCACHE_BIN_BYTES 8192u   /* a list holds about this much (4 to 64 blocks) */
-#define FTM_TCACHE_BIG_BYTES (256u * 1024)  /* big classes: at most this much per thread */
 /* An arena's transfer lists hold up to this many blocks of a size (times
  * the thread cache's list limit), and this many bytes in all; its remote
  * list about this many bytes before other threads take its lock instead. */
@@ -456,7 +451,6 @@ typedef struct ftm_tcache {
 	 * takes the slow path.  While active, list c holds
 	 * ftm_tcache_limit[c] - room[c] blocks. */
 	uint16_t room[FTM_TC_CLASSES];
-	uint32_t big_bytes;                 /* in the big classes' lists */
 	ftm_arena *arena;                   /* this thread's arena, once attached */
 	bool registered;                    /* flushed and detached at thread exit */
 	bool disabled;                      /* the thread is exiting: no caching */

@@ -1,15 +1,14 @@
 /*
  * tcache.c - per-thread caches of freed blocks up to 4 KiB: the slow paths.
  *
- * A thread keeps the blocks up to 64 KiB it frees in small LIFO lists, one
+ * A thread keeps the blocks up to 4 KiB it frees in small LIFO lists, one
  * per size class (internal.h), and serves its next requests of that class
- * from them without a lock: up to 4 KiB through the inline fast paths in
- * tcache.h, about 8 KiB per list, 4 to 64 blocks (at most about 450 KiB
- * in all); above 4 KiB through malloc's and free's slow paths, 2 to 7
- * blocks per list and FTM_TCACHE_BIG_BYTES in all.  A cached block stays
- * allocated as far as its zone knows (its header is untouched), so nothing
- * else changes: when a list is full or empty, or the thread ends, blocks
- * move to and from the arenas in batches under one lock.
+ * from them without a lock (the inline fast paths in tcache.h); about
+ * 8 KiB per list, 4 to 64 blocks, so at most about 450 KiB in all.  A
+ * cached block stays allocated as far as its zone knows (its header is
+ * untouched), so nothing else changes: when a list is full or empty, or
+ * the thread ends, blocks move to and from the arenas in batches under
+ * one lock.
  *
  * TLS uses the initial-exec model: no TLS access can call into malloc.
  */
@@ -44,8 +43,8 @@ static void tc_close(ftm_tcache *tc)
 /*
  * The block size after s in the class list (see internal.h).  Above 528,
  * a class is a size on the grid of 8 steps per power of two plus the
- * 16-byte header, so that requests of a grid size (1 KiB, 2 KiB, 4 KiB,
- * 8 KiB, ... 64 KiB: the common buffer sizes) fit their class exactly.
+ * 16-byte header, so that requests of a grid size (1 KiB, 2 KiB, 4 KiB:
+ * common buffer sizes) fit their class exactly.
  */
 static uint32_t next_class_size(uint32_t s)
 {
@@ -59,40 +58,19 @@ static uint32_t next_class_size(uint32_t s)
 /* The largest class a block of bsize bytes can serve; 0: none (not cached). */
 unsigned ftm_tc_block_class_of(uint32_t bsize)
 {
-	if ((bsize >> 4) < FTM_TC_SLOTS)
-		return ftm_tc_block_class[bsize >> 4];
-	unsigned c = FTM_TC_CLASSES - 1;
-	while (c >= FTM_TC_FIRST_BIG && ftm_tc_class_size[c] > bsize)
-		c--;
-	return c >= FTM_TC_FIRST_BIG ? c : 0;
-}
-
-/* The big class of a request of n bytes (FTM_TCACHE_MAX_REQ < n <= FTM_SMALL_MAX). */
-static unsigned big_class(size_t n)
-{
-	uint32_t need = (uint32_t)ftm_block_size_for(n);
-	unsigned c = FTM_TC_FIRST_BIG;
-	while (ftm_tc_class_size[c] < need)
-		c++;
-	return c;
+	return (bsize >> 4) < FTM_TC_SLOTS ? ftm_tc_block_class[bsize >> 4] : 0;
 }
 
 /* Once, from ftm_init_slow(): the classes, their tables and list limits. */
 void ftm_tcache_setup(void)
 {
 	unsigned c = 0;
-	for (uint32_t s = FTM_MIN_BLOCK; s <= FTM_SMALL_MAX + FTM_HDR; s = next_class_size(s)) {
+	for (uint32_t s = FTM_MIN_BLOCK; s <= FTM_TCACHE_MAX_BLOCK; s = next_class_size(s)) {
 		ftm_tc_class_size[++c] = s;
 		unsigned n = FTM_TCACHE_BIN_BYTES / s;
-		if (s <= FTM_TCACHE_MAX_BLOCK)
-			ftm_tcache_limit[c] = (uint8_t)(n < 4 ? 4 : n > 64 ? 64 : n);
-		else                            /* big: 7 blocks of 4.5 KiB down to 2 of 16-64 KiB */
-			ftm_tcache_limit[c] = (uint8_t)(4 * FTM_TCACHE_BIN_BYTES / s < 2 ? 2
-			                                : 4 * FTM_TCACHE_BIN_BYTES / s);
+		ftm_tcache_limit[c] = (uint8_t)(n < 4 ? 4 : n > 64 ? 64 : n);
 	}
-	/* by construction: c == FTM_TC_CLASSES - 1, and class FTM_TC_FIRST_BIG
-	 * is the first above FTM_TCACHE_MAX_BLOCK */
-	c = FTM_TC_FIRST_BIG - 1;           /* the tables below cover the cached classes */
+	/* by construction c == FTM_TC_CLASSES - 1, the last class 4112 */
 	for (unsigned slot = 0, k = 1; slot < FTM_TC_SLOTS; slot++) {
 		uint32_t s = slot << 4;
 		while (k < c && ftm_tc_class_size[k] < s)
@@ -183,8 +161,7 @@ static FTM_NORETURN void misuse_held(ftm_arena *held, ftm_err e, void *p)
  * it has room. */
 static bool xfer_put(ftm_arena *a, unsigned c, void **q)
 {
-	if (c >= FTM_TC_FIRST_BIG ||       /* big blocks: only malloc's slow path reuses them */
-	    a->nxfer[c] >= FTM_XFER_LISTS * ftm_tcache_limit[c] ||
+	if (a->nxfer[c] >= FTM_XFER_LISTS * ftm_tcache_limit[c] ||
 	    a->xfer_bytes + ftm_tc_class_size[c] > FTM_XFER_BYTES)
 		return false;
 	ftm_chain_push(&a->xfer[c], q);
@@ -327,12 +304,6 @@ static void flush_block(ftm_tcache *tc, void **p, unsigned idx, ftm_arena **held
 {
 	ftm_zone *z = zone_of_cached(p, *held);
 	ftm_arena *a = z->heap->arena;
-	if (idx >= FTM_TC_FIRST_BIG) {
-		/* big blocks go back to their zones at once: no transfer or
-		 * remote list would hand them to anyone but malloc's slow path */
-		tc->big_bytes -= ftm_tc_class_size[idx];
-		to_zones = true;
-	}
 	if (!to_zones && a != tc->arena &&
 	    atomic_load_explicit(&a->nthreads, memory_order_relaxed) > 0 &&
 	    atomic_load_explicit(&a->remote_bytes, memory_order_relaxed) < FTM_REMOTE_BYTES) {
@@ -431,67 +402,3 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned c, size_t n)
 	return first;                       /* ftm_arena_get() registered tc */
 }
 
-/* ---- big classes: 4 to 64 KiB, through the slow paths ---- */
-
-/*
- * malloc's slow path for FTM_TCACHE_MAX_REQ < n <= FTM_SMALL_MAX (after
- * ftm_init()): a cached block of n's class (every block on that list is at
- * least the class's size) or, if it fits, the head of the class below,
- * else a new block of exactly n bytes by best fit
- * (its free caches it in the largest class it serves: rounding big blocks
- * up to their class cost the frag benchmark 1.5 MiB of peak RSS, and
- * gained no time), or NULL.
- */
-void *ftm_tcache_pop_big(ftm_tcache *tc, size_t n)
-{
-	unsigned c = big_class(n);
-	void **p;
-	if (!tc->head[c] && c > FTM_TC_FIRST_BIG && tc->head[c - 1]) {
-		/* the class below holds blocks from its size up to this class's:
-		 * its head may fit (a block freed by a request of n's own size
-		 * does), checked before its size is trusted */
-		ftm_block *b = ftm_bof(tc->head[c - 1]);
-		if (b->check == ftm_block_check(b) && ftm_bsize(b) >= ftm_block_size_for(n))
-			c--;
-	}
-	if (tc->head[c]) {
-		p = ftm_tc_pop(tc, c, "malloc", NULL);
-		tc->big_bytes -= ftm_tc_class_size[c];
-	} else if (!(p = ftm_alloc(n, FTM_ALIGN))) {
-		return NULL;
-	}
-	ftm_bof(p)->req = (uint32_t)n;
-	return p;
-}
-
-/*
- * free's slow path for a block that no class up to 4 KiB takes: cache it
- * if it is a live block of a big class and this thread's big lists have
- * room.  Its header must be readable (above its zone's start).  False: it
- * goes back to its zone, where any misuse is diagnosed.
- */
-bool ftm_tcache_push_big(void *p, const char *func)
-{
-	ftm_block *b = ftm_bof(p);
-	if ((b->size_flags & FTM_B_FREE) || b->check != ftm_block_check(b))
-		return false;
-	unsigned c = ftm_tc_block_class_of(ftm_bsize(b));
-	if (c < FTM_TC_FIRST_BIG)
-		return false;
-	void **q = p;
-	if (q[1] == (void *)ftm_g.cache_key)        /* in this or another cache */
-		ftm_misuse(func, FTM_ERR_DOUBLE_FREE, p, ftm_bsize(b) - FTM_HDR);
-	ftm_tcache *tc = &ftm_tc;
-	uint32_t size = ftm_tc_class_size[c];
-	if (!tc->registered)
-		ftm_tcache_register(tc);
-	if (!tc->active)
-		return false;
-	if (!ftm_tc_has_room(tc, c))
-		ftm_tcache_flush(tc, c, (ftm_tc_count(tc, c) + 1) / 2);   /* half the list */
-	if (!ftm_tc_has_room(tc, c) || tc->big_bytes + size > FTM_TCACHE_BIG_BYTES)
-		return false;
-	ftm_tc_push(tc, c, q);
-	tc->big_bytes += size;
-	return true;
-}
