@@ -189,6 +189,29 @@ static char *cache_grow(size_t len, size_t *got)
 	return base;
 }
 
+/*
+ * No cached span could serve a request of len bytes, which fresh pages
+ * will: unmap the oldest spans, about len bytes of them, first.  Resident
+ * memory then does not grow by the request on top of a cache that could
+ * not serve it, so the cache may be kept bigger for the same peak.
+ */
+static void cache_release(size_t len)
+{
+	span_list out = { 0 };
+	ftm_lock(&cache.lock);
+	size_t freed = 0;
+	while (freed < len && cache.n) {
+		unsigned oldest = 0;
+		for (unsigned i = 1; i < cache.n; i++)
+			if (cache.s[i].since < cache.s[oldest].since)
+				oldest = i;
+		out.s[out.n] = take_span(oldest);
+		freed += out.s[out.n++].size;
+	}
+	ftm_unlock(&cache.lock);
+	unmap_all(&out);
+}
+
 /* A fresh mapping of len bytes is in use: count it. */
 static void cache_note_mapped(size_t len)
 {
@@ -343,6 +366,8 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 				*fresh = false;
 		}
 	}
+	if (!map && !room)
+		cache_release(len);
 	if (!map && !(map = ftm_os_map(len)) &&
 	    !(ftm_reclaim_all() && (map = ftm_os_map(len))))
 		return NULL;                    /* even after dropping every reserve */
