@@ -136,9 +136,12 @@ static void free_zone_start(void *arg)
  * transfer list of their arena, or onto the remote list of another live
  * thread's arena.  A second free of any of them, wherever it sits, is
  * caught: `index` picks the block, `remote` whether another thread made
- * them (and waits, alive, so its arena takes remote frees). */
+ * them (and waits, alive, so its arena takes remote frees).  16 KiB blocks
+ * of another thread go onto its arena's remote list one by one (until the
+ * list is long: then under its lock). */
 enum { BULK = 200 };
-typedef struct { int index, remote; } bulk_t;
+typedef struct { int index, remote; size_t size; } bulk_t;
+static size_t bulk_size;
 static char *bulk[BULK];
 static int bulk_ready[2];
 
@@ -147,7 +150,7 @@ static void *bulk_owner(void *arg)
 	char c = 0;
 	(void)arg;
 	for (int i = 0; i < BULK; i++)
-		if ((bulk[i] = ftm_opaque(malloc(32))) == NULL)
+		if ((bulk[i] = ftm_opaque(malloc(bulk_size))) == NULL)
 			_exit(3);
 	if (write(bulk_ready[1], &c, 1) != 1)
 		_exit(3);
@@ -161,13 +164,14 @@ static void bulk_double_free(void *arg)
 	const bulk_t *t = arg;
 	char c;
 	pthread_t th;
+	bulk_size = t->size;
 	if (t->remote) {
 		if (pipe(bulk_ready) != 0 || pthread_create(&th, NULL, bulk_owner, NULL) != 0 ||
 		    read(bulk_ready[0], &c, 1) != 1)
 			_exit(3);
 	} else {
 		for (int i = 0; i < BULK; i++)
-			if ((bulk[i] = ftm_opaque(malloc(32))) == NULL)
+			if ((bulk[i] = ftm_opaque(malloc(bulk_size))) == NULL)
 				_exit(3);
 	}
 	for (int i = 0; i < BULK; i++)
@@ -258,12 +262,13 @@ int main(void)
 
 	{
 		static const int idx[] = { 0, 42, 84, 127, 150, 199 };
-		static bulk_t b[2][6];
-		for (int r = 0; r < 2; r++)
+		static bulk_t b[3][6];
+		for (int r = 0; r < 3; r++)
 			for (k = 0; k < 6; k++) {
-				b[r][k] = (bulk_t){ idx[k], r };
+				b[r][k] = (bulk_t){ idx[k], r > 0, r == 2 ? 16384 : 32 };
 				run(ftm_name("double free of block %d of %d freed in bulk (%s)", idx[k], BULK,
-				             r ? "made by another thread" : "made by this thread"),
+				             r == 2 ? "16 KiB, made by another thread"
+				             : r ? "made by another thread" : "made by this thread"),
 				    bulk_double_free, &b[r][k]);
 			}
 	}
