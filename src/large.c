@@ -366,7 +366,7 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 				*fresh = false;
 		}
 	}
-	if (!map && !room)
+	if (!map && !room && !slack)    /* the cache was asked, and could not serve */
 		cache_release(len);
 	if (!map && !(map = ftm_os_map(len)) &&
 	    !(ftm_reclaim_all() && (map = ftm_os_map(len))))
