@@ -165,7 +165,6 @@ static void *zone_alloc(ftm_arena *a, ftm_heap *h, size_t n, size_t align)
 {
 	ftm_arena *m = &ftm_main_arena;
 	if (h->kind == FTM_SMALL && n > FTM_TCACHE_MAX_REQ && a != m && ftm_trylock(&m->lock)) {
-		ftm_remote_drain(m);        /* blocks other threads freed (ftm_remote_free) */
 		void *p = ftm_heap_alloc(&m->small, n, align);
 		ftm_unlock(&m->lock);
 		if (p)

@@ -47,8 +47,7 @@ void ftm_free_ptr(void *p, const char *func)
 	/* a block of the zone (its header, above the zone's start, is
 	 * readable) may go to the thread cache: a double free of a cached
 	 * block is caught there, a full list is made room in */
-	if ((char *)p > (char *)ftm_buser(ftm_zone_first(z)) &&
-	    (ftm_tcache_push_block(p, func) || ftm_remote_free(z, p)))
+	if ((char *)p > (char *)ftm_buser(ftm_zone_first(z)) && ftm_tcache_push_block(p, func))
 		return;
 	ftm_arena *a = z->heap->arena;
 	ftm_block *b = NULL;

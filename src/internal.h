@@ -464,7 +464,6 @@ void ftm_tcache_register(ftm_tcache *tc);
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);
 void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones);
 bool ftm_xfer_drain(ftm_arena *a);
-void ftm_remote_drain(ftm_arena *a);
 static inline bool ftm_is_cached(const void *p)
 {
 	return ((void *const *)p)[1] == (void *)ftm_g.cache_key;

@@ -262,42 +262,14 @@ static void remote_drain(ftm_arena *a)
 		ftm_err e = z->heap->arena == a ? ftm_zone_lookup(z, p, &b) : FTM_ERR_CORRUPT;
 		if (e)
 			misuse_held(a, e, p);
-		unsigned c = class_of(b);     /* 0: a block above 4 KiB (ftm_remote_free) */
-		bytes += c ? ftm_tc_class_size[c] : ftm_bsize(b);
-		if (!c || !xfer_put(a, c, p))
+		unsigned c = class_of(b);
+		if (!c)                 /* no cache could have held it */
+			misuse_held(a, FTM_ERR_CORRUPT, p);
+		bytes += ftm_tc_class_size[c];
+		if (!xfer_put(a, c, p))
 			zone_put(a, z, p, b);
 	}
 	atomic_fetch_sub_explicit(&a->remote_bytes, bytes, memory_order_relaxed);
-}
-
-void ftm_remote_drain(ftm_arena *a) { remote_drain(a); }
-
-/*
- * free's slow path for the block p of zone z, which no thread cache took
- * (above 4 KiB, or a full cache): if its zone belongs to another arena
- * than this thread's, one that has threads to drain it, push p onto that
- * arena's remote list with one compare-and-swap instead of taking its
- * lock.  (SMALL blocks above 4 KiB live in the main arena, which all
- * threads' frees of them would otherwise queue on.)  The header is checked
- * without the lock; when it does not look live, or the list is long,
- * false: the caller takes the lock, and the locked path decides.  The
- * owner checks the block again under its lock when it drains the list.
- */
-bool ftm_remote_free(ftm_zone *z, void *p)
-{
-	ftm_arena *a = z->heap->arena, *mine = ftm_tc.arena;
-	if (!mine || a == mine || !atomic_load_explicit(&a->nthreads, memory_order_relaxed) ||
-	    atomic_load_explicit(&a->remote_bytes, memory_order_relaxed) >= FTM_REMOTE_BYTES)
-		return false;
-	ftm_block *b = ftm_bof(p);
-	uint32_t sf = b->size_flags;
-	if ((sf & FTM_B_FREE) || b->check != ftm_block_check(b) || ftm_is_cached(p))
-		return false;
-	unsigned c = class_of(b);
-	remote_batch rb = { 0 };
-	batch_add(&rb, a, p, c ? ftm_tc_class_size[c] : ftm_bsize(b));
-	batch_send(&rb);
-	return true;
 }
 
 /* Every transfer list of a back into the zones (a's lock held): before a new

@@ -31,7 +31,6 @@ void ftm_tcache_setup(void);
 void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned c, size_t n);
 bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned c, void **q);
 unsigned ftm_tc_block_class_of(uint32_t bsize);
-bool ftm_remote_free(ftm_zone *z, void *p);
 void ftm_free_slow(void *p);        /* free.c */
 
 /* The list link is stored mangled with its own address and the secret, so
@@ -112,6 +111,25 @@ static inline void *ftm_tcache_pop(size_t n)
 }
 
 /*
+ * Keep leaf l (number key) as this thread's last page map leaf.  A free in
+ * a signal handler may run between any two of these stores and keep its
+ * own pair: the key is voided while the leaf changes, and the pair is
+ * written again until no handler changed the leaf meanwhile, so the key
+ * never names another leaf than the one kept.
+ */
+static inline void ftm_tc_remember_leaf(ftm_tcache *tc, uintptr_t key, ftm_pm_leaf *l)
+{
+	do {
+		tc->pm_key = 0;
+		atomic_signal_fence(memory_order_seq_cst);
+		tc->pm_leaf = l;
+		atomic_signal_fence(memory_order_seq_cst);
+		tc->pm_key = key + 1;
+		atomic_signal_fence(memory_order_seq_cst);
+	} while (ftm_unlikely(tc->pm_leaf != l));
+}
+
+/*
  * Is p a pointer whose header free's and realloc's fast paths may read: 16-
  * aligned, in a zone (the page map says so: not unmapped memory, not a
  * LARGE block), and not the first address of a page, so that its header,
@@ -131,8 +149,7 @@ static inline bool ftm_fast_ptr(void *p)
 	if (ftm_unlikely((k >> FTM_PM_LEAF_BITS) + 1 != tc->pm_key)) {
 		if (!(l = ftm_pagemap_leaf(k)))    /* also rejects addresses above 2^47 */
 			return false;
-		tc->pm_key = (k >> FTM_PM_LEAF_BITS) + 1;
-		tc->pm_leaf = l;
+		ftm_tc_remember_leaf(tc, k >> FTM_PM_LEAF_BITS, l);
 	}
 	uintptr_t o = ftm_pagemap_entry(l, k);
 	return o && !(o & FTM_OWNER_LARGE);
