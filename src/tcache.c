@@ -55,17 +55,12 @@ static uint32_t next_class_size(uint32_t s)
 	return (g & ~(step - 1)) + step + FTM_HDR;
 }
 
-/* The largest class a block of bsize bytes can serve; 0: none (not cached). */
-unsigned ftm_tc_block_class_of(uint32_t bsize)
-{
-	return (bsize >> 4) < FTM_TC_SLOTS ? ftm_tc_block_class[bsize >> 4] : 0;
-}
-
 /* Once, from ftm_init_slow(): the classes, their tables and list limits. */
 void ftm_tcache_setup(void)
 {
 	unsigned c = 0;
-	for (uint32_t s = FTM_MIN_BLOCK; s <= FTM_TCACHE_MAX_BLOCK; s = next_class_size(s)) {
+	for (uint32_t s = FTM_MIN_BLOCK; s <= FTM_TCACHE_MAX_BLOCK && c + 1 < FTM_TC_CLASSES;
+	     s = next_class_size(s)) {
 		ftm_tc_class_size[++c] = s;
 		unsigned n = FTM_TCACHE_BIN_BYTES / s;
 		ftm_tcache_limit[c] = (uint8_t)(n < 4 ? 4 : n > 64 ? 64 : n);
@@ -177,10 +172,12 @@ static void **xfer_take(ftm_arena *a, unsigned c)
 	return ftm_chain_pop(&a->xfer[c], "malloc", &a->lock);
 }
 
-/* The class of the checked block b, which was cached: its size says. */
+/* The class of the checked block b, which was cached: the largest its size
+ * serves (0: none, not a cacheable block). */
 static unsigned class_of(const ftm_block *b)
 {
-	return ftm_tc_block_class_of(ftm_bsize(b));
+	uint32_t slot = ftm_bsize(b) >> 4;
+	return slot < FTM_TC_SLOTS ? ftm_tc_block_class[slot] : 0;
 }
 
 /* Free the allocated block p into its zone z (its arena a's lock held),

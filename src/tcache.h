@@ -30,7 +30,6 @@ extern uint8_t ftm_tcache_limit[FTM_TC_CLASSES];
 void ftm_tcache_setup(void);
 void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned c, size_t n);
 bool ftm_tcache_push_slow(ftm_tcache *tc, unsigned c, void **q);
-unsigned ftm_tc_block_class_of(uint32_t bsize);
 void ftm_free_slow(void *p);        /* free.c */
 
 /* The list link is stored mangled with its own address and the secret, so
