@@ -291,7 +291,7 @@ void ftm_pagemap_atfork_child(void);
 #define FTM_TC_SLOTS         (FTM_TCACHE_MAX_BLOCK / 16u + 1u)  /* block sizes / 16 */
 #define FTM_TC_CLASSES       57u     /* class 0 means "not cached"; 1..56 */
 #define FTM_TCACHE_BIN_BYTES 8192u   /* a list holds about this much (4 to 64 blocks) */
-/* An arena's transfer lists hold up to this many blocks of a size (times
+/* An arena's transfer lists hold up to this many blocks of a class (times
  * the thread cache's list limit), and this many bytes in all; its remote
  * list about this many bytes before other threads take its lock instead. */
 #define FTM_XFER_LISTS       4u
