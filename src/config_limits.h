@@ -28,7 +28,7 @@
 #define FTM_DECAY_MAX_BYTES  (16u * 1024 * 1024)
 
 /* Freed LARGE mappings kept for reuse as spans (large.c): how many spans,
- * how many bytes in all (half the recent peak of live LARGE bytes, within
+ * how many bytes in all (what live LARGE bytes leave of their recent peak, within
  * these two bounds), after how many LARGE allocations and frees an unused
  * span goes, and the smallest tail worth cutting off a span. */
 #define FTM_LARGE_CACHE_SLOTS      32u

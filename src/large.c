@@ -40,7 +40,8 @@ static inline void seal(ftm_large *l) { l->check = ftm_large_check(l); }
  *    the rest would be small (it is room to grow), else it is cut in two and
  *    the tail stays cached.
  *  - The cache holds at most FTM_LARGE_CACHE_SLOTS spans and `budget`
- *    bytes: half the recent peak of live LARGE bytes, at least
+ *    bytes: what live LARGE bytes leave of their recent peak (so caching
+ *    adds no peak RSS), at most 3/4 of that peak; at least
  *    FTM_LARGE_CACHE_BYTES, never more than FTM_LARGE_CACHE_MAX_BYTES or
  *    1/8 of the memory limit.  Beyond that the oldest spans go.
  *  - A span unused for FTM_LARGE_CACHE_OPS LARGE operations goes.
@@ -85,7 +86,12 @@ static cached_span take_span(unsigned i)
 
 static size_t budget(void)
 {
-	size_t b = cache.peak / 2, limit = ftm_g.vm_limit / 8;
+	/* what the live blocks left of the recent peak, so that live and
+	 * cached bytes together stay under it, but at most 3/4 of it */
+	size_t room = cache.peak > cache.live ? cache.peak - cache.live : 0;
+	size_t b = cache.peak - cache.peak / 4, limit = ftm_g.vm_limit / 8;
+	if (b > room)
+		b = room;
 	if (b < FTM_LARGE_CACHE_BYTES)
 		b = FTM_LARGE_CACHE_BYTES;
 	if (b > FTM_LARGE_CACHE_MAX_BYTES)
