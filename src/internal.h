@@ -181,6 +181,7 @@ void ftm_heap_setup(ftm_heap *h, struct ftm_arena *a, enum ftm_kind kind,
                     uint32_t max_request, size_t zone_size, size_t reserve, size_t decay_max);
 void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align);
 unsigned ftm_heap_carve(ftm_heap *h, ftm_block *prev, uint32_t size, unsigned k, void **out);
+unsigned ftm_heap_alloc_run(ftm_heap *h, uint32_t size, unsigned k, void **out);
 ftm_heap *ftm_heap_for(struct ftm_arena *a, size_t n);
 ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out);
 ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b);

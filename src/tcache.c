@@ -376,6 +376,9 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned c, size_t n)
 		void *more[64];
 		unsigned k = want - 1 < tc->room[c] ? want - 1 : tc->room[c];
 		unsigned got = want > 1 ? ftm_heap_carve(h, ftm_bof(first), csize, k < 64 ? k : 64, more) : 0;
+		/* else the rest in one piece: one search instead of one each */
+		if (!got && k > 1)
+			got = ftm_heap_alloc_run(h, csize, k < 64 ? k : 64, more);
 		for (unsigned i = 0; i < got; i++)
 			ftm_tc_push(tc, c, more[i]);
 		for (unsigned i = 1 + got; i < want && ftm_tc_has_room(tc, c); i++) {

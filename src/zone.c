@@ -264,30 +264,32 @@ void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align)
 }
 
 /*
- * A refill of a thread cache: up to k more blocks of exactly `size` bytes,
- * cut one after another from the free block that follows `prev` (a block
- * just allocated), with one free-list removal and one insertion for the
+ * Cut up to k blocks of exactly `size` bytes, one after another, from the
+ * start of the free block f (checked, in the lists), whose predecessor is
+ * prev_size bytes long: one free-list removal and one insertion for the
  * whole batch.  Their user pointers go to out[]; returns how many.  The
  * blocks are allocated as far as the zone knows (req 0: the cache that
  * takes them writes it when it hands one out).
  */
-unsigned ftm_heap_carve(ftm_heap *h, ftm_block *prev, uint32_t size, unsigned k, void **out)
+static unsigned carve_free(ftm_heap *h, ftm_block *f, uint32_t size, unsigned k, void **out)
 {
-	ftm_block *f = ftm_bnext(prev);
-	if (!ftm_bfree(f) || !header_ok(f))
-		return 0;
 	uint32_t total = ftm_bsize(f);
 	unsigned n = total / size < k ? total / size : k;
 	if (n && total - n * size && total - n * size < FTM_MIN_BLOCK)
 		n--;                               /* the rest must stand as a block */
 	if (!n)
 		return 0;
-	ftm_freelist_remove(&h->free, f);      /* not a whole zone: prev is in it */
+	ftm_freelist_remove(&h->free, f);
+	if (whole_zone(f)) {
+		h->nempty--;                       /* I4: the zone is no longer empty */
+		if (f->size_flags & FTM_B_DECAY)
+			decay_unlink(h, f);        /* I5 */
+	}
 	ftm_block *after = (ftm_block *)((char *)f + total);   /* allocated (I1) */
-	uint32_t prev_size = ftm_bsize(prev);
+	uint32_t prev_size = f->prev_size, first = f->size_flags & FTM_B_FIRST;
 	char *c = (char *)f;
 	for (unsigned i = 0; i < n; i++, c += size) {
-		set_header((ftm_block *)c, prev_size, size, 0);
+		set_header((ftm_block *)c, prev_size, size | (i ? 0 : first), 0);
 		prev_size = size;
 		out[i] = ftm_buser((ftm_block *)c);
 	}
@@ -300,6 +302,27 @@ unsigned ftm_heap_carve(ftm_heap *h, ftm_block *prev, uint32_t size, unsigned k,
 	h->ops += n - 1;
 	heap_tick(h);
 	return n;
+}
+
+/* A refill of a thread cache: up to k more blocks of `size` bytes cut from
+ * the free block that follows `prev` (a block just allocated). */
+unsigned ftm_heap_carve(ftm_heap *h, ftm_block *prev, uint32_t size, unsigned k, void **out)
+{
+	ftm_block *f = ftm_bnext(prev);
+	if (!ftm_bfree(f) || !header_ok(f))
+		return 0;
+	return carve_free(h, f, size, k, out);
+}
+
+/*
+ * A refill of a thread cache in one piece: k blocks of `size` bytes cut
+ * from the best fit for all k together, or none when no free block is that
+ * big (the caller then takes them one by one).  One search instead of k.
+ */
+unsigned ftm_heap_alloc_run(ftm_heap *h, uint32_t size, unsigned k, void **out)
+{
+	ftm_block *f = ftm_freelist_find(&h->free, size * k);
+	return f ? carve_free(h, f, size, k, out) : 0;
 }
 
 /* ---- pointer validation ---------------------------------------------- */
