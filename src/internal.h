@@ -230,10 +230,13 @@ uint64_t ftm_large_check(const ftm_large *l);
 bool ftm_pagemap_set(const void *start, size_t len, uintptr_t owner);
 void ftm_pagemap_clear(const void *start, size_t len);
 
-/* The radix tree's nodes (pagemap.c): 12 + 12 + 11 bits of granule number. */
+/* The radix tree's nodes (pagemap.c): 12 + 9 + 14 bits of granule number.
+ * A leaf covers 64 MiB, so that free's fast path, which keeps the last
+ * leaf it used, rarely looks one up (frag in bench/: 671 -> 650 million
+ * instructions at scale 0.3, against 8 MiB leaves). */
 #define FTM_PM_ROOT_BITS 12u
-#define FTM_PM_MID_BITS  12u
-#define FTM_PM_LEAF_BITS 11u
+#define FTM_PM_MID_BITS  9u
+#define FTM_PM_LEAF_BITS 14u
 typedef struct ftm_pm_leaf { _Atomic uintptr_t owner[1u << FTM_PM_LEAF_BITS]; } ftm_pm_leaf;
 typedef struct ftm_pm_mid { _Atomic(ftm_pm_leaf *) leaves[1u << FTM_PM_MID_BITS]; } ftm_pm_mid;
 extern _Atomic(ftm_pm_mid *) ftm_pagemap_root[1u << FTM_PM_ROOT_BITS];

@@ -2,7 +2,7 @@
  * pagemap.c - which zone or LARGE mapping owns an address, in O(1).
  *
  * A three-level radix tree indexed by the 4 KiB granule number of an
- * address (addresses are below 2^47, so 35 bits: 12 + 12 + 11).  An entry
+ * address (addresses are below 2^47, so 35 bits: 12 + 9 + 14).  An entry
  * holds the owner: an ftm_zone pointer, or an ftm_large pointer tagged with
  * FTM_OWNER_LARGE.  Zones register every granule they span; a LARGE mapping
  * registers only the granule of the pointer it returned.  An address with
