@@ -26,6 +26,9 @@
 #define FTM_RESERVE_BYTES    (2u * 1024 * 1024)
 #define FTM_DECAY_OPS        4096u
 #define FTM_DECAY_MAX_BYTES  (16u * 1024 * 1024)
+/* A free block of at least this size that stayed free FTM_DECAY_OPS
+ * operations of its heap gives its pages back (zone.c, "idle pages"). */
+#define FTM_IDLE_MIN         (1024u * 1024)
 
 /* Freed LARGE mappings kept for reuse as spans (large.c): how many spans,
  * how many bytes in all (what live LARGE bytes leave of their recent peak, within

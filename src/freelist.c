@@ -75,6 +75,12 @@ void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b)
 		unmark(fl, c);
 }
 
+/* The class a free block of `size` bytes is listed in. */
+unsigned ftm_freelist_class(uint32_t size)
+{
+	return class_floor(size);
+}
+
 /* How many blocks of the request's own class find() looks at. */
 #define FTM_FLOOR_PROBE 8u
 

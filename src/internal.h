@@ -130,6 +130,7 @@ typedef struct ftm_freelist {
 void ftm_freelist_insert(ftm_freelist *fl, ftm_block *b);
 void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b);
 ftm_block *ftm_freelist_find(ftm_freelist *fl, uint32_t size);
+unsigned ftm_freelist_class(uint32_t size);
 
 /* ------------------------------------------------------------------ */
 /* Zones and heaps (zone.c)                                            */
@@ -152,6 +153,7 @@ typedef struct ftm_heap {
 	size_t decay_max;       /* more empty zones that may wait to be reused */
 	size_t ndecay;          /* empty zones on the empty list now */
 	uint64_t ops;           /* allocations and frees so far: the decay clock */
+	uint64_t idle_next;     /* when to look for idle free pages (zone.c) */
 	ftm_block *decay_head;  /* the empty list, oldest first (see zone.c) */
 	ftm_block *decay_tail;
 } ftm_heap;
@@ -385,6 +387,7 @@ static inline uint32_t ftm_zone_check(const ftm_zone *z)
 void *ftm_os_map(size_t len);
 void *ftm_os_map_at(void *addr, size_t len);
 void ftm_os_unmap(void *addr, size_t len);
+void ftm_os_refresh(void *addr, size_t len);
 void ftm_os_hint_huge(void *addr, size_t len);
 size_t ftm_os_page_size(void);
 size_t ftm_os_vm_limit(void);

@@ -54,6 +54,20 @@ void *ftm_os_map_at(void *addr, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * Give the pages of [addr, addr + len) (page-aligned, ours, holding
+ * nothing anyone needs) back to the kernel, keeping the range mapped: a
+ * fresh anonymous mapping replaces them in one step (MAP_FIXED), so the
+ * range is never unmapped meanwhile, and it reads as zeros, resident again
+ * only when touched.  On failure the old pages simply stay.
+ */
+void ftm_os_refresh(void *addr, size_t len)
+{
+	int saved = errno;
+	mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	errno = saved;
+}
+
 /* Ask for transparent huge pages on [addr, addr + len): one fault per
  * 2 MiB instead of one per page, for big buffers that will be written
  * whole.  Only advice: memory still comes from mmap, and an old kernel or

@@ -57,6 +57,48 @@ static inline bool whole_zone(ftm_block *b)
 
 static inline ftm_zone *zone_of_first(ftm_block *first) { return (ftm_zone *)first - 1; }
 
+/* ---- idle pages ----------------------------------------------------------- */
+
+/*
+ * A free block of FTM_IDLE_MIN bytes or more (a zone that is largely free,
+ * or an empty zone kept in reserve) that stays free FTM_DECAY_OPS
+ * operations of its heap gives the whole pages inside it back to the
+ * kernel: they stay mapped and read as zeros, resident again only where
+ * touched.  So a long-running program does not keep resident the part of
+ * a zone it no longer uses, while a loop that frees and allocates the same
+ * memory again soon never faults.  The block's first 64 bytes stay: its
+ * header, list links, empty-list entry, and at offset 56 the time it
+ * became free, whose top bit says its pages are not resident (given back,
+ * or never touched: a new zone).  Every FTM_DECAY_OPS operations the heap
+ * looks at its free blocks that big (a few lists of a few blocks).
+ */
+#define IDLE_GONE ((uint64_t)1 << 63)
+
+static inline uint64_t *idle_word(ftm_block *b) { return (uint64_t *)((char *)b + 56); }
+
+/* b, of any size, became free now (or, `gone`, holds no resident page). */
+static inline void idle_since(ftm_heap *h, ftm_block *b, bool gone)
+{
+	if (ftm_bsize(b) >= FTM_IDLE_MIN)
+		*idle_word(b) = gone ? IDLE_GONE : h->ops;
+}
+
+static void idle_sweep(ftm_heap *h)
+{
+	size_t page = ftm_g.page_size;
+	for (unsigned c = ftm_freelist_class(FTM_IDLE_MIN); c < FTM_NCLASSES; c++)
+		for (ftm_block *b = h->free.heads[c]; b; b = ftm_blinks(b)->next) {
+			uint64_t w = *idle_word(b);
+			if ((w & IDLE_GONE) || h->ops - w < FTM_DECAY_OPS)
+				continue;
+			uintptr_t lo = ((uintptr_t)b + 64 + page - 1) & ~(uintptr_t)(page - 1);
+			uintptr_t hi = ((uintptr_t)b + ftm_bsize(b)) & ~(uintptr_t)(page - 1);
+			if (hi > lo)
+				ftm_os_refresh((void *)lo, hi - lo);
+			*idle_word(b) = IDLE_GONE;
+		}
+}
+
 /* ---- heap and zone life cycle -------------------------------------- */
 
 void ftm_heap_setup(ftm_heap *h, ftm_arena *a, enum ftm_kind kind,
@@ -87,6 +129,7 @@ static bool zone_create(ftm_heap *h)
 	uint32_t usable = z->size - (uint32_t)sizeof(ftm_zone) - FTM_HDR;
 	set_header(first, 0, usable | FTM_B_FREE | FTM_B_FIRST, 0);
 	set_header(ftm_zone_sentinel(z), usable, FTM_B_PREV_FREE, 0);  /* size 0, never free */
+	idle_since(h, first, true);                /* never touched */
 	ftm_freelist_insert(&h->free, first);
 	h->nzones++;
 	h->nempty++;
@@ -164,6 +207,10 @@ static void decay_release_oldest(ftm_heap *h)
 static inline void heap_tick(ftm_heap *h)
 {
 	h->ops++;
+	if (ftm_unlikely(h->ops >= h->idle_next)) {
+		h->idle_next = h->ops + FTM_DECAY_OPS;
+		idle_sweep(h);
+	}
 	if (ftm_unlikely(h->ndecay > h->reserve) &&
 	    h->ops - decay_of(h->decay_head)->since > FTM_DECAY_OPS)
 		decay_release_oldest(h);
@@ -202,6 +249,7 @@ static void split_tail(ftm_heap *h, ftm_block *b, uint32_t size)
 	}
 	set_header(rest, size, rest_size | FTM_B_FREE, 0);
 	set_prev(after, true, rest_size);
+	idle_since(h, rest, false);
 	ftm_freelist_insert(&h->free, rest);
 }
 
@@ -296,6 +344,7 @@ static unsigned carve_free(ftm_heap *h, ftm_block *f, uint32_t size, unsigned k,
 	uint32_t rest = total - n * size;
 	if (rest) {
 		set_header((ftm_block *)c, size, rest | FTM_B_FREE, 0);
+		idle_since(h, (ftm_block *)c, false);
 		ftm_freelist_insert(&h->free, (ftm_block *)c);
 	}
 	set_prev(after, rest != 0, rest ? rest : size);
@@ -385,6 +434,7 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 	}
 	set_header(b, b->prev_size, size | FTM_B_FREE | keep, 0);
 	set_prev(next, true, size);
+	idle_since(h, b, false);
 
 	ftm_freelist_insert(&h->free, b);
 	if (whole_zone(b)) {
