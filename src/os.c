@@ -56,15 +56,17 @@ void *ftm_os_map_at(void *addr, size_t len)
 
 /*
  * Give the pages of [addr, addr + len) (page-aligned, ours, holding
- * nothing anyone needs) back to the kernel, keeping the range mapped: a
- * fresh anonymous mapping replaces them in one step (MAP_FIXED), so the
- * range is never unmapped meanwhile, and it reads as zeros, resident again
- * only when touched.  On failure the old pages simply stay.
+ * nothing anyone needs) back to the kernel, keeping the range mapped: it
+ * reads as zeros, resident again only where touched.  madvise, not an
+ * mmap(MAP_FIXED) over the range: that unmaps first, and when the new
+ * mapping then fails (Linux 6.1 charges strict overcommit only after the
+ * unmap) it leaves a hole inside a zone.  madvise fails without changing
+ * anything; then the old pages simply stay.
  */
 void ftm_os_refresh(void *addr, size_t len)
 {
 	int saved = errno;
-	mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	madvise(addr, len, MADV_DONTNEED);
 	errno = saved;
 }
 
