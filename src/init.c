@@ -13,15 +13,6 @@
 
 ftm_globals ftm_g;
 
-static inline void ftm_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#else
-	atomic_signal_fence(memory_order_seq_cst);
-#endif
-}
-
 static uint64_t read_secret(void)
 {
 	uint64_t s = 0x243f6a8885a308d3ull;               /* fallback: digits of pi */

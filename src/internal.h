@@ -52,10 +52,24 @@
 # define ftm_single_threaded() false
 #endif
 
+static inline void ftm_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/* A contended lock is tried again FTM_LOCK_SPINS times, a pause apart
+ * (about 8 us here), before the thread sleeps (arena.c). */
+#define FTM_LOCK_SPINS 256u
+void ftm_lock_slow(pthread_mutex_t *m);
+
 static inline void ftm_lock(pthread_mutex_t *m)
 {
-	if (!ftm_single_threaded())
-		pthread_mutex_lock(m);
+	if (!ftm_single_threaded() && pthread_mutex_trylock(m) != 0)
+		ftm_lock_slow(m);
 }
 
 /* True if the lock is now held (always, while single-threaded). */
