@@ -19,8 +19,8 @@
 
 #include <string.h>
 
-/* An adaptive mutex spins a little before it sleeps: arena critical
- * sections are short, so waiting threads rarely need the futex. */
+/* Arena locks are adaptive mutexes (glibc spins a little in them);
+ * ftm_lock_slow() below tries longer before a thread waits in one. */
 ftm_arena ftm_main_arena = { .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP };
 
 /* arenas[0 .. narenas) exist; arenas are never unmapped. */
