@@ -2,7 +2,9 @@
  * os.c - every system call ft_malloc makes, and nothing else.
  *
  * Memory comes from anonymous private mmap() only and goes back with
- * munmap(); page size and resource limits are read here.
+ * munmap(), or, for idle pages inside a zone that stays mapped, with
+ * madvise(MADV_DONTNEED); page size, resource limits and the processor
+ * count are read here.
  */
 #include "internal.h"
 
