@@ -225,6 +225,18 @@ bool ftm_heap_trim(ftm_heap *h)
 	return any;
 }
 
+/* Take the free block b out of the lists to be allocated from; if it was
+ * an empty zone's whole block, the zone is no longer empty. */
+static void take_free(ftm_heap *h, ftm_block *b)
+{
+	ftm_freelist_remove(&h->free, b);
+	if (whole_zone(b)) {
+		h->nempty--;               /* I4: the zone is no longer empty */
+		if (b->size_flags & FTM_B_DECAY)
+			decay_unlink(h, b);    /* I5 */
+	}
+}
+
 /* ---- splitting ------------------------------------------------------ */
 
 /*
@@ -294,12 +306,7 @@ void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align)
 		if (!b)
 			return NULL;
 	}
-	ftm_freelist_remove(&h->free, b);
-	if (whole_zone(b)) {
-		h->nempty--;               /* I4: the zone is no longer empty */
-		if (b->size_flags & FTM_B_DECAY)
-			decay_unlink(h, b);    /* I5 */
-	}
+	take_free(h, b);
 	if (align > FTM_ALIGN)
 		b = carve_aligned(h, b, align);
 	/* b is out of the lists; mark it allocated, then give back the tail */
@@ -327,12 +334,7 @@ static unsigned carve_free(ftm_heap *h, ftm_block *f, uint32_t size, unsigned k,
 		n--;                               /* the rest must stand as a block */
 	if (!n)
 		return 0;
-	ftm_freelist_remove(&h->free, f);
-	if (whole_zone(f)) {
-		h->nempty--;                       /* I4: the zone is no longer empty */
-		if (f->size_flags & FTM_B_DECAY)
-			decay_unlink(h, f);        /* I5 */
-	}
+	take_free(h, f);
 	ftm_block *after = (ftm_block *)((char *)f + total);   /* allocated (I1) */
 	uint32_t prev_size = f->prev_size, first = f->size_flags & FTM_B_FIRST;
 	char *c = (char *)f;
