@@ -39,6 +39,8 @@
 #define FTM_LARGE_CACHE_MAX_BYTES  (256u * 1024 * 1024)
 #define FTM_LARGE_CACHE_OPS        1024u
 #define FTM_LARGE_SPLIT_MIN        (64u * 1024)
+/* Free address space left above a fresh mapping for a growing block. */
+#define FTM_LARGE_GAP              (64u * 1024 * 1024)
 /* A fresh LARGE mapping from malloc this big asks for transparent huge
  * pages (large.c, huge_ok()). */
 #define FTM_LARGE_HUGE_MIN         (4u * 1024 * 1024)

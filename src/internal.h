@@ -400,6 +400,7 @@ static inline uint32_t ftm_zone_check(const ftm_zone *z)
 
 void *ftm_os_map(size_t len);
 void *ftm_os_map_at(void *addr, size_t len);
+void *ftm_os_map_near(void *hint, size_t len);
 void ftm_os_unmap(void *addr, size_t len);
 void ftm_os_refresh(void *addr, size_t len);
 void ftm_os_hint_huge(void *addr, size_t len);

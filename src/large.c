@@ -8,8 +8,9 @@
  * Free keeps a few recently freed mappings in a small cache (below) so a
  * loop of large malloc/free neither maps nor faults fresh pages each turn;
  * the rest are unmapped at once.  realloc grows by mapping the pages right
- * after the block when they are free, with room to spare, and shrinks by
- * unmapping the tail.
+ * after the block when they are free, with room to spare (a block it moves
+ * to a fresh mapping gets free address space above it, spaced_map()), and
+ * shrinks by unmapping the tail.
  */
 #include "internal.h"
 
@@ -131,8 +132,12 @@ static void count_live(size_t len)
 	cache.peak = cache.live > cache.peak ? cache.live : cache.peak;
 }
 
-/* A cached span of at least len bytes (*got of them), or NULL. */
-static char *cache_get(size_t len, size_t *got)
+/* A cached span of at least len bytes (*got of them), or NULL.  `growing`:
+ * for a block that realloc grows, which takes a span whole unless it is 64
+ * times the need: its pages are resident already, and the block grows into
+ * them instead of mapping fresh ones (the realloc benchmark: 10% fewer
+ * page faults, 5% less peak RSS). */
+static char *cache_get(size_t len, size_t *got, bool growing)
 {
 	span_list out = { 0 };
 	char *base = NULL;
@@ -145,7 +150,7 @@ static char *cache_get(size_t len, size_t *got)
 		cached_span *m = &cache.s[best];
 		size_t rest = m->size - len;
 		base = m->base;
-		if (rest >= FTM_LARGE_SPLIT_MIN && rest >= len / 4) {
+		if (rest >= FTM_LARGE_SPLIT_MIN && rest >= (growing ? 63 * len : len / 4)) {
 			m->base += len;              /* cut: the tail stays cached */
 			m->size = rest;
 			cache.bytes -= len;
@@ -341,6 +346,34 @@ static bool huge_ok(size_t len, bool zeroed)
 	return !zeroed && len >= FTM_LARGE_HUGE_MIN && len <= FTM_LARGE_HUGE_MAX;
 }
 
+/*
+ * A fresh mapping of len bytes for a block that realloc grows, with free
+ * address space above it (four times len, at least FTM_LARGE_GAP) so that
+ * when it outgrows its room it grows in place (ftm_large_resize()) instead
+ * of moving, with a copy, to fresh pages.  It goes below the lowest such
+ * mapping so far, where the kernel, which places mappings top down, has
+ * not come yet; the kernel puts it elsewhere if that range is taken, and
+ * the next one is tried lower.  Eight strings and eight arrays grown
+ * interleaved (the realloc benchmark): in-place growth failed, and the
+ * block moved, 1,010 times a run instead of 86; page faults 31,000-35,000
+ * instead of 23,000; peak RSS 68 instead of 60 MiB.
+ */
+static _Atomic uintptr_t growing_floor;
+
+static void *spaced_map(size_t len)
+{
+	uintptr_t floor = atomic_load_explicit(&growing_floor, memory_order_relaxed);
+	size_t gap = len < FTM_LARGE_GAP / 4 ? FTM_LARGE_GAP : 4 * len;
+	uintptr_t hint = 0;
+	if (floor > gap + len + ((uintptr_t)1 << 32) && len <= FTM_LARGE_GAP)
+		hint = (floor - gap - len) & ~(uintptr_t)(ftm_g.page_size - 1);
+	char *map = ftm_os_map_near((void *)hint, len);
+	uintptr_t low = map && (uintptr_t)map != hint && hint ? hint : (uintptr_t)map;
+	if (map && (!floor || low < floor))
+		atomic_store_explicit(&growing_floor, low, memory_order_relaxed);
+	return map;
+}
+
 static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool *fresh)
 {
 	size_t page = ftm_g.page_size;
@@ -359,7 +392,7 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 	if (room > SIZE_MAX - need || need + room > vm_limit(need + room))
 		room = 0;
 	size_t len = ftm_page_round(off + slack + extent + room);
-	char *map = slack ? NULL : cache_get(len, &len);
+	char *map = slack ? NULL : cache_get(len, &len, room != 0);
 	if (!map && !slack && !room && !zeroed)
 		/* a cached span and fresh pages beside it (not for calloc: it
 		 * would clear the fresh pages, which are zero already) */
@@ -367,9 +400,9 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 	*fresh = !map;
 	if (!map && room) {
 		/* the room is a bonus: without it if it does not fit */
-		if (!(map = ftm_os_map(len))) {
+		if (!(map = spaced_map(len))) {
 			len = ftm_page_round(off + extent);
-			if ((map = cache_get(len, &len)))
+			if ((map = cache_get(len, &len, false)))
 				*fresh = false;
 		}
 	}

@@ -26,8 +26,15 @@
  * the public functions set ENOMEM themselves when they give up. */
 void *ftm_os_map(size_t len)
 {
+	return ftm_os_map_near(NULL, len);
+}
+
+/* As ftm_os_map(), at hint if that range is free (else where the kernel
+ * puts it). */
+void *ftm_os_map_near(void *hint, size_t len)
+{
 	int saved = errno;
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	void *p = mmap(hint, len, PROT_READ | PROT_WRITE,
 	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	errno = saved;
 	if (p == MAP_FAILED)

@@ -4,6 +4,9 @@
  *  - A loop of LARGE buffers (1-3 MiB, written whole, a few alive at once)
  *    reuses freed mappings: after the first rounds it takes almost no page
  *    faults (a fresh mapping would fault every page it writes).
+ *  - Blocks that realloc grows side by side, step by step, into MiBs grow
+ *    in place: a block moves (a new address, a copy) only a few times on
+ *    the way, not each time its neighbour hems it in.
  *  - Transparent huge pages are asked for malloc's buffers of 4 to 64 MiB
  *    only: not for calloc's, nor above 64 MiB, nor for SMALL zones.  Seen
  *    in /proc/self/smaps ("THPeligible"), when the kernel's THP mode is
@@ -41,6 +44,43 @@ static void reuse_loop(void)
 	ftm_check(faults * 10 < pages,
 	    "LARGE loop: freed mappings are reused (page faults under 10% of the pages written)",
 	    "%ld faults for %ld pages written", faults, pages);
+}
+
+/* Eight blocks grown interleaved from 64 KiB to 4 MiB by 4 KiB steps, as
+ * string builders and vectors do, three times over: count how often a
+ * block moves.  A block with free address space after it grows in place
+ * and need not move at all; hemmed in by its neighbours it moves whenever
+ * it outgrows its room (about 7 times a round before, 1.5 since). */
+static void realloc_side_by_side(void)
+{
+	enum { OBJS = 8, STEP = 4096, ROUNDS = 3 };
+	long moves = 0, bad = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		char *p[OBJS] = { 0 };
+		size_t len[OBJS] = { 0 };
+		for (size_t size = 64 * 1024; size <= (4u << 20); size += STEP)
+			for (int k = 0; k < OBJS; k++) {
+				char *q = realloc(p[k], size);
+				if (!q) {
+					bad++;
+					continue;
+				}
+				if (p[k] && q != p[k])
+					moves++;
+				if (len[k] && (q[0] != (char)k || q[len[k] - 1] != (char)k))
+					bad++;                 /* the contents moved with it */
+				memset(q + len[k], k, size - len[k]);
+				p[k] = q;
+				len[k] = size;
+			}
+		for (int k = 0; k < OBJS; k++)
+			free(p[k]);
+	}
+	ftm_check(bad == 0, "realloc side by side: every realloc succeeds, contents kept",
+	    "%ld failures", bad);
+	ftm_check(moves <= OBJS * ROUNDS * 4,
+	    "realloc side by side: blocks grow in place (at most 4 moves a block and round)",
+	    "%ld moves for %d blocks", moves, OBJS * ROUNDS);
 }
 
 /* THPeligible of the mapping that holds p: 1, 0, or -1 if not found. */
@@ -99,5 +139,6 @@ int main(void)
 	ftm_begin("large_policy");
 	huge_pages();
 	reuse_loop();
+	realloc_side_by_side();
 	return ftm_end();
 }
