@@ -73,12 +73,16 @@ FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 	return p;
 }
 
-/* The usable size of the live block p (misuse is reported by the callee). */
+/* The usable size of the live block p; 0 if p is refused as misuse. */
 static size_t usable_size(void *p, const char *func)
 {
 	uintptr_t o = ftm_owner_of(p, func);
-	if (o & FTM_OWNER_LARGE)
-		return ftm_large_usable(ftm_large_of(o, p, func));
+	if (!o)
+		return 0;
+	if (o & FTM_OWNER_LARGE) {
+		ftm_large *l = ftm_large_of(o, p, func);
+		return l ? ftm_large_usable(l) : 0;
+	}
 	ftm_zone *z = (ftm_zone *)o;
 	ftm_block *b = NULL;
 	ftm_lock(&z->heap->arena->lock);
@@ -86,21 +90,27 @@ static size_t usable_size(void *p, const char *func)
 	size_t n = e ? 0 : ftm_bsize(b) - FTM_HDR;
 	ftm_unlock(&z->heap->arena->lock);
 	if (e)
-		ftm_misuse(func, e, p, 0);
+		ftm_refuse(func, e, p, 0);
 	return n;
 }
 
+enum resize { RESIZED, NOT_RESIZED, REFUSED };
+
 /* Try to serve n bytes at p itself; *old gets the usable size otherwise. */
-static bool resize_in_place(void *p, size_t n, size_t *old)
+static enum resize resize_in_place(void *p, size_t n, size_t *old)
 {
 	uintptr_t o = ftm_owner_of(p, "realloc");
+	if (!o)
+		return REFUSED;
 	if (o & FTM_OWNER_LARGE) {
 		ftm_large *l = ftm_large_of(o, p, "realloc");
+		if (!l)
+			return REFUSED;
 		/* stays LARGE only while it is a LARGE request */
 		if (n > FTM_SMALL_MAX && ftm_large_resize(l, n))
-			return true;
+			return RESIZED;
 		*old = ftm_large_usable(l);
-		return false;
+		return NOT_RESIZED;
 	}
 	ftm_zone *z = (ftm_zone *)o;
 	ftm_heap *h = z->heap;
@@ -116,9 +126,11 @@ static bool resize_in_place(void *p, size_t n, size_t *old)
 		*old = ftm_bsize(b) - FTM_HDR;
 	}
 	ftm_unlock(&h->arena->lock);
-	if (e)
-		ftm_misuse("realloc", e, p, 0);
-	return done;
+	if (e) {
+		ftm_refuse("realloc", e, p, 0);
+		return REFUSED;
+	}
+	return done ? RESIZED : NOT_RESIZED;
 }
 
 /*
@@ -161,8 +173,15 @@ FTM_EXPORT void *realloc(void *p, size_t n)
 		return NULL;
 	}
 	size_t old = 0;
-	if (resize_in_place(p, n, &old))
+	switch (resize_in_place(p, n, &old)) {
+	case RESIZED:
 		return p;
+	case REFUSED:               /* misuse, and the setting says go on */
+		errno = EINVAL;
+		return NULL;
+	case NOT_RESIZED:
+		break;
+	}
 	/* a block that grows into LARGE gets room to grow on (large.c) */
 	q = n > FTM_SMALL_MAX && n <= FTM_MAX_REQUEST && n > old
 	          ? ftm_large_alloc_growing(n) : alloc_or_enomem(n, FTM_ALIGN);

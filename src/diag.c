@@ -67,8 +67,8 @@ static const char *const what[] = {
 	[FTM_ERR_CORRUPT]     = "heap corruption near %p: block metadata was overwritten",
 };
 
-/* "ft_malloc: free(): double free of 0x7F..., a 48-byte block", then abort(). */
-void ftm_misuse(const char *func, ftm_err err, const void *p, size_t block)
+/* "ft_malloc: free(): double free of 0x7F..., a 48-byte block" */
+static void report(const char *func, ftm_err err, const void *p, size_t block)
 {
 	ftm_out o = { .fd = STDERR_FILENO };
 	ftm_out_str(&o, "ft_malloc: ");
@@ -89,5 +89,23 @@ void ftm_misuse(const char *func, ftm_err err, const void *p, size_t block)
 	}
 	ftm_out_str(&o, "\n");
 	ftm_out_flush(&o);
+}
+
+void ftm_misuse(const char *func, ftm_err err, const void *p, size_t block)
+{
+	report(func, err, p, block);
 	abort();
+}
+
+void ftm_refuse(const char *func, ftm_err err, const void *p, size_t block)
+{
+	switch (ftm_opt.on_misuse) {
+	case FTM_ACT_IGNORE:
+		return;
+	case FTM_ACT_WARN:
+		report(func, err, p, block);
+		return;
+	default:
+		ftm_misuse(func, err, p, block);
+	}
 }

@@ -11,6 +11,9 @@
  * The variables (README.md has the user-facing table):
  *   FT_MALLOC_SHOW_AT_EXIT=0|1   1: show_alloc_mem() to stderr at exit()
  *                                (from a destructor: _exit() skips it)
+ *   FT_MALLOC_ON_MISUSE=abort|warn|ignore
+ *                                what a call refused for misuse does after
+ *                                it was found (diag.c, ftm_refuse())
  */
 #include "internal.h"
 
@@ -56,6 +59,23 @@ static bool parse_bool(const char *var, const char *v, bool *out)
 	return false;
 }
 
+/* One of the words of `names` (NULL-terminated): its index in *out. */
+static bool parse_word(const char *var, const char *v, const char *const *names,
+                       const char *expected, unsigned *out)
+{
+	for (unsigned i = 0; names[i]; i++) {
+		const char *rest;
+		if (starts(v, names[i], &rest) && !*rest) {
+			*out = i;
+			return true;
+		}
+	}
+	warn(expected, var);
+	return false;
+}
+
+static const char *const actions[] = { "abort", "warn", "ignore", NULL };
+
 bool ftm_secure_mode(void)
 {
 	return getauxval(AT_SECURE) != 0;
@@ -74,9 +94,13 @@ void ftm_env_load(void)
 		const char *rest, *v;
 		if (!starts(*e, "FT_MALLOC_", &rest))
 			continue;
+		unsigned w;
 		if (starts(rest, "SHOW_AT_EXIT=", &v))
 			parse_bool(*e, v, &ftm_opt.show_at_exit);
-		else
+		else if (starts(rest, "ON_MISUSE=", &v)) {
+			if (parse_word(*e, v, actions, "expected abort, warn or ignore", &w))
+				ftm_opt.on_misuse = (enum ftm_action)w;
+		} else
 			warn("unknown variable", *e);
 	}
 }

@@ -430,15 +430,27 @@ void ftm_out_hex(ftm_out *o, uintptr_t v);
 void ftm_out_dec(ftm_out *o, size_t v);
 void ftm_out_flush(ftm_out *o);
 
-/* Report heap misuse on stderr (one line) and abort(). */
+/*
+ * Heap misuse.  ftm_refuse(): a call's own pointer found wrong before
+ * anything was touched: one line on stderr and abort(), or, as
+ * FT_MALLOC_ON_MISUSE says, the line and a return, or just a return; the
+ * caller then does nothing more.  ftm_misuse(): corruption met inside the
+ * allocator's own work (a cached block's link, a block that waited in a
+ * cache): the line and abort() whatever the setting, since going on could
+ * hand out the same memory twice.
+ */
+void ftm_refuse(const char *func, ftm_err err, const void *p, size_t block);
 FTM_NORETURN void ftm_misuse(const char *func, ftm_err err, const void *p, size_t block);
 
 
 
 /* env.c: the FT_MALLOC_* variables (all false/zero when unset or ignored) */
+enum ftm_action { FTM_ACT_ABORT = 0, FTM_ACT_WARN, FTM_ACT_IGNORE };
+
 typedef struct ftm_options {
 	bool loaded;            /* environ was read (or deliberately ignored) */
 	bool show_at_exit;      /* FT_MALLOC_SHOW_AT_EXIT */
+	enum ftm_action on_misuse;   /* FT_MALLOC_ON_MISUSE */
 } ftm_options;
 
 extern ftm_options ftm_opt;

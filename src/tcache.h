@@ -174,8 +174,9 @@ static inline unsigned ftm_cacheable(void *p)
 /*
  * Cache p if it is a live block up to 4 KiB (its header readable, see
  * ftm_fast_ptr()), for free's and realloc's slow paths: a double free of a
- * cached block is misuse, a full list is made room in.  False when p must
- * go back to its zone instead (or is not a block at all: diagnosed there).
+ * cached block is misuse (refused: true, nothing done), a full list is made
+ * room in.  False when p must go back to its zone instead (or is not a
+ * block at all: diagnosed there).
  */
 static inline bool ftm_tcache_push_block(void *p, const char *func)
 {
@@ -183,8 +184,10 @@ static inline bool ftm_tcache_push_block(void *p, const char *func)
 	if (!c)
 		return false;
 	void **q = p;
-	if (q[1] == (void *)ftm_g.cache_key)        /* in this or another cache */
-		ftm_misuse(func, FTM_ERR_DOUBLE_FREE, p, ftm_bsize(ftm_bof(p)) - FTM_HDR);
+	if (q[1] == (void *)ftm_g.cache_key) {      /* in this or another cache */
+		ftm_refuse(func, FTM_ERR_DOUBLE_FREE, p, ftm_bsize(ftm_bof(p)) - FTM_HDR);
+		return true;                         /* refused: nothing more to do */
+	}
 	ftm_tcache *tc = &ftm_tc;
 	if (!ftm_tc_has_room(tc, c))
 		return ftm_tcache_push_slow(tc, c, q);
