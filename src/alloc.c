@@ -26,6 +26,8 @@ static void *alloc_or_enomem(size_t n, size_t align)
 	void *p = ftm_alloc(n, align);
 	if (ftm_unlikely(!p))
 		errno = ENOMEM;
+	else if (ftm_unlikely(ftm_debug_on))
+		ftm_debug_new(p, n, "malloc");      /* fills, the freed-memory check */
 	return p;
 }
 
@@ -36,7 +38,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 	if (n <= FTM_TCACHE_MAX_REQ) {
 		void *p = ftm_tcache_pop_slow(&ftm_tc, ftm_tc_class(n), n);
 		if (p)
-			return p;
+			return ftm_unlikely(ftm_debug_on) ? ftm_debug_new(p, n, "malloc") : p;
 	}
 	ftm_init();
 	return alloc_or_enomem(n, FTM_ALIGN);
@@ -59,6 +61,10 @@ FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 	if (__builtin_mul_overflow(nmemb, size, &n) || n > FTM_MAX_REQUEST) {
 		errno = ENOMEM;
 		return NULL;
+	}
+	if (ftm_unlikely(ftm_debug_on)) {         /* checked like malloc's, then zeroed */
+		void *p = alloc_or_enomem(n, FTM_ALIGN);
+		return p ? memset(p, 0, n) : NULL;
 	}
 	if (n <= FTM_TCACHE_MAX_REQ) {
 		void *p = ftm_tcache_pop(n);

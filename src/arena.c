@@ -252,6 +252,21 @@ void ftm_arenas_atfork_child(void)
 		atomic_store_explicit(&ftm_tc.arena->nthreads, 1, memory_order_relaxed);
 }
 
+/* FT_MALLOC_FILL_FREE turned on: every free block of every arena filled
+ * (debug.c), each arena under its lock. */
+void ftm_arenas_fill_free(void)
+{
+	unsigned n = atomic_load_explicit(&narenas, memory_order_acquire);
+	for (unsigned i = 0; i < n; i++) {
+		ftm_arena *a = arenas[i];
+		ftm_lock(&a->lock);
+		ftm_xfer_drain(a);              /* cached blocks waiting here go free first */
+		ftm_heap_fill_free(&a->tiny);
+		ftm_heap_fill_free(&a->small);
+		ftm_unlock(&a->lock);
+	}
+}
+
 /*
  * Give every reserve back: this thread's cached blocks, every arena's
  * empty zones and the cached LARGE mappings.  For malloc_trim(), and when

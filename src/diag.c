@@ -65,6 +65,7 @@ static const char *const what[] = {
 	[FTM_ERR_NOT_BLOCK]   = "invalid pointer %p: not the start of an allocated block",
 	[FTM_ERR_DOUBLE_FREE] = "double free of %p",
 	[FTM_ERR_CORRUPT]     = "heap corruption near %p: block metadata was overwritten",
+	[FTM_ERR_WRITTEN_FREED] = "use after free: freed memory at %p was written",
 };
 
 /* "ft_malloc: free(): double free of 0x7F..., a 48-byte block" */

@@ -14,6 +14,9 @@
  *   FT_MALLOC_ON_MISUSE=abort|warn|ignore
  *                                what a call refused for misuse does after
  *                                it was found (diag.c, ftm_refuse())
+ *   FT_MALLOC_FILL_ALLOC=B, FT_MALLOC_FILL_FREE=B, FT_MALLOC_CHECK_FREED=0|1
+ *                                fill patterns and the freed-memory check
+ *                                (debug.c); B is 0-255, or 0x00-0xff
  */
 #include "internal.h"
 
@@ -22,7 +25,7 @@
 
 extern char **environ;
 
-ftm_options ftm_opt;
+ftm_options ftm_opt = { .fill_alloc = -1, .fill_free = -1 };
 
 /* Does `s` start with `prefix`?  Then *rest points after it. */
 static bool starts(const char *s, const char *prefix, const char **rest)
@@ -76,6 +79,31 @@ static bool parse_word(const char *var, const char *v, const char *const *names,
 
 static const char *const actions[] = { "abort", "warn", "ignore", NULL };
 
+/* A byte: 0-255 in decimal, or 0x00-0xff. */
+static bool parse_byte(const char *var, const char *v, int *out)
+{
+	unsigned base = 10, x = 0, digits = 0;
+	const char *rest;
+	if (starts(v, "0x", &rest) || starts(v, "0X", &rest)) {
+		base = 16;
+		v = rest;
+	}
+	for (; *v && digits < 4; v++, digits++) {
+		unsigned d = *v >= '0' && *v <= '9' ? (unsigned)(*v - '0')
+		           : *v >= 'a' && *v <= 'f' ? (unsigned)(*v - 'a' + 10)
+		           : *v >= 'A' && *v <= 'F' ? (unsigned)(*v - 'A' + 10) : 99;
+		if (d >= base)
+			break;
+		x = x * base + d;
+	}
+	if (*v || !digits || x > 255) {
+		warn("expected a byte, 0-255 or 0x00-0xff", var);
+		return false;
+	}
+	*out = (int)x;
+	return true;
+}
+
 bool ftm_secure_mode(void)
 {
 	return getauxval(AT_SECURE) != 0;
@@ -100,7 +128,17 @@ void ftm_env_load(void)
 		else if (starts(rest, "ON_MISUSE=", &v)) {
 			if (parse_word(*e, v, actions, "expected abort, warn or ignore", &w))
 				ftm_opt.on_misuse = (enum ftm_action)w;
-		} else
+		} else if (starts(rest, "FILL_ALLOC=", &v))
+			parse_byte(*e, v, &ftm_opt.fill_alloc);
+		else if (starts(rest, "FILL_FREE=", &v))
+			parse_byte(*e, v, &ftm_opt.fill_free);
+		else if (starts(rest, "CHECK_FREED=", &v))
+			parse_bool(*e, v, &ftm_opt.check_freed);
+		else
 			warn("unknown variable", *e);
 	}
+	/* read after the set-up (the first calls came from the loader): the
+	 * switches that need it take effect now */
+	if (atomic_load_explicit(&ftm_g.state, memory_order_acquire) == 2)
+		ftm_debug_setup();
 }

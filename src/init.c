@@ -36,6 +36,7 @@ void ftm_init_slow(void)
 		ftm_env_load();
 		ftm_arena_setup();
 		ftm_tcache_setup();
+		ftm_debug_setup();              /* after the classes: it may turn the caches off */
 		atomic_store_explicit(&ftm_g.state, 2, memory_order_release);
 		return;
 	}

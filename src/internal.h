@@ -20,6 +20,7 @@
  *   show.c     show_alloc_mem(), show_alloc_mem_ex(), the heap census
  *   compat.c   glibc's mallopt, malloc_trim, mallinfo, ... for static links
  *   diag.c     formatted output without stdio, fatal diagnostics
+ *   debug.c    the debugging switches: fill patterns, the freed-memory check
  */
 #ifndef FTM_INTERNAL_H
 #define FTM_INTERNAL_H
@@ -191,6 +192,7 @@ typedef enum ftm_err {
 	FTM_ERR_NOT_BLOCK,    /* in our memory, but not the start of a live block */
 	FTM_ERR_DOUBLE_FREE,  /* the block is already free */
 	FTM_ERR_CORRUPT,      /* a neighbour's header was overwritten */
+	FTM_ERR_WRITTEN_FREED, /* freed memory was written (FT_MALLOC_CHECK_FREED) */
 } ftm_err;
 
 void ftm_heap_setup(ftm_heap *h, struct ftm_arena *a, enum ftm_kind kind,
@@ -451,10 +453,24 @@ typedef struct ftm_options {
 	bool loaded;            /* environ was read (or deliberately ignored) */
 	bool show_at_exit;      /* FT_MALLOC_SHOW_AT_EXIT */
 	enum ftm_action on_misuse;   /* FT_MALLOC_ON_MISUSE */
+	int fill_alloc;         /* FT_MALLOC_FILL_ALLOC: a byte, or -1 */
+	int fill_free;          /* FT_MALLOC_FILL_FREE: a byte, or -1 */
+	bool check_freed;       /* FT_MALLOC_CHECK_FREED */
 } ftm_options;
 
 extern ftm_options ftm_opt;
 void ftm_env_load(void);
+
+/* debug.c: the fill patterns and the freed-memory check (any of them on:
+ * ftm_debug_on, and the thread caches off) */
+extern bool ftm_debug_on;
+#define FTM_DEBUG_OURS 64u   /* the bytes at a free block's start that hold our metadata */
+void ftm_debug_setup(void);
+void *ftm_debug_new(void *p, size_t n, const char *func);
+void ftm_debug_fill(void *from, size_t n);
+void ftm_debug_fill_free_block(ftm_block *b);
+void ftm_arenas_fill_free(void);        /* arena.c */
+void ftm_heap_fill_free(ftm_heap *h);   /* zone.c */
 bool ftm_secure_mode(void);
 
 /* show.c: the heap walked in address order, printed or counted */
@@ -495,6 +511,7 @@ typedef struct ftm_tcache {
 /* The fast paths, ftm_tcache_pop() and ftm_tcache_free(), are in tcache.h. */
 extern __thread ftm_tcache ftm_tc __attribute__((tls_model("initial-exec")));
 void ftm_tcache_register(ftm_tcache *tc);
+void ftm_tcache_off(void);
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);
 void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones);
 bool ftm_xfer_drain(ftm_arena *a);

@@ -80,6 +80,20 @@ void ftm_tcache_setup(void)
 	}
 }
 
+/* The debugging switches (debug.c) need every malloc and free to take the
+ * slow paths: no list may take a block any more, and this thread's cached
+ * blocks go back to their zones.  (Set when the switches are read, before
+ * main: threads that exist already keep caching what fits their room.) */
+void ftm_tcache_off(void)
+{
+	for (unsigned c = 0; c < FTM_TC_CLASSES; c++)
+		ftm_tcache_limit[c] = 0;
+	ftm_tcache *tc = &ftm_tc;
+	if (tc->active)
+		ftm_tcache_flush_all(tc, true);
+	tc_close(tc);
+}
+
 /* At thread exit: every cached block back to its arena, the cache off, and
  * the thread's arena free for the next thread. */
 static void tcache_destroy(void *arg)

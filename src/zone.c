@@ -127,6 +127,8 @@ static bool zone_create(ftm_heap *h)
 	}
 	ftm_block *first = ftm_zone_first(z);
 	uint32_t usable = z->size - (uint32_t)sizeof(ftm_zone) - FTM_HDR;
+	if (ftm_unlikely(ftm_opt.check_freed))
+		ftm_debug_fill(first, usable);     /* the freed-memory check: fresh too */
 	set_header(first, 0, usable | FTM_B_FREE | FTM_B_FIRST, 0);
 	set_header(ftm_zone_sentinel(z), usable, FTM_B_PREV_FREE, 0);  /* size 0, never free */
 	idle_since(h, first, true);                /* never touched */
@@ -209,11 +211,20 @@ static inline void heap_tick(ftm_heap *h)
 	h->ops++;
 	if (ftm_unlikely(h->ops >= h->idle_next)) {
 		h->idle_next = h->ops + FTM_DECAY_OPS;
-		idle_sweep(h);
+		if (!ftm_opt.check_freed)        /* idle pages read as zeros, not the fill */
+			idle_sweep(h);
 	}
 	if (ftm_unlikely(h->ndecay > h->reserve) &&
 	    h->ops - decay_of(h->decay_head)->since > FTM_DECAY_OPS)
 		decay_release_oldest(h);
+}
+
+/* Every free block of the heap filled past our metadata (debug.c). */
+void ftm_heap_fill_free(ftm_heap *h)
+{
+	for (unsigned c = 0; c < FTM_NCLASSES; c++)
+		for (ftm_block *b = h->free.heads[c]; b; b = ftm_blinks(b)->next)
+			ftm_debug_fill_free_block(b);
 }
 
 /* malloc_trim(): every empty zone goes now. */
@@ -256,7 +267,10 @@ static void split_tail(ftm_heap *h, ftm_block *b, uint32_t size)
 	ftm_block *after = (ftm_block *)((char *)rest + rest_size);
 	if (ftm_bfree(after)) {
 		ftm_freelist_remove(&h->free, after);
-		rest_size += ftm_bsize(after);
+		uint32_t asize = ftm_bsize(after);
+		rest_size += asize;
+		if (ftm_unlikely(ftm_opt.fill_free >= 0))   /* its header and links, now inside rest */
+			ftm_debug_fill(after, asize < FTM_DEBUG_OURS ? asize : FTM_DEBUG_OURS);
 		after = (ftm_block *)((char *)rest + rest_size);
 	}
 	set_header(rest, size, rest_size | FTM_B_FREE, 0);
@@ -421,17 +435,25 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 
 	uint32_t size = ftm_bsize(b);
 	uint32_t keep = b->size_flags & (FTM_B_FIRST | FTM_B_PREV_FREE);
+	bool fill = ftm_unlikely(ftm_opt.fill_free >= 0);
+	if (fill)                               /* FT_MALLOC_FILL_FREE (debug.c) */
+		ftm_debug_fill(ftm_buser(b), size - FTM_HDR);
 	if (prev) {
 		ftm_freelist_remove(&h->free, prev);
 		size += ftm_bsize(prev);
 		keep = prev->size_flags & (FTM_B_FIRST | FTM_B_PREV_FREE);
 		set_header(b, 0, FTM_B_FREE, 0);   /* absorbed: a later free of it is caught */
+		if (fill)
+			ftm_debug_fill(b, FTM_HDR);
 		b = prev;
 	}
 	if (ftm_bfree(next)) {
 		ftm_freelist_remove(&h->free, next);
-		size += ftm_bsize(next);
+		uint32_t nsize = ftm_bsize(next);
+		size += nsize;
 		set_header(next, 0, FTM_B_FREE, 0);
+		if (fill)                          /* its header and links, now inside b */
+			ftm_debug_fill(next, nsize < FTM_DEBUG_OURS ? nsize : FTM_DEBUG_OURS);
 		next = (ftm_block *)((char *)b + size);
 	}
 	set_header(b, b->prev_size, size | FTM_B_FREE | keep, 0);
@@ -469,6 +491,8 @@ bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n)
 		set_header(b, b->prev_size, have | (b->size_flags & FTM_B_FLAGS), b->req);
 	}
 	set_header(b, b->prev_size, b->size_flags, (uint32_t)n);
+	if (ftm_unlikely(ftm_opt.fill_free >= 0) && want + FTM_MIN_BLOCK <= have)
+		ftm_debug_fill((char *)b + want, have - want);   /* the tail that goes free */
 	split_tail(h, b, want);
 	ftm_block *next = ftm_bnext(b);
 	set_prev(next, false, ftm_bsize(b));

@@ -17,8 +17,6 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 
-extern char **environ;
-
 /* After a refused misuse: many blocks of a few sizes, all distinct and
  * intact, then freed.  Exits 5 if anything is wrong. */
 static void heap_still_sound(void)
@@ -191,55 +189,18 @@ static const case_t cases[] = {
 
 /* ---- the parent: each case under each setting ---- */
 
-typedef struct {
-	unsigned c;
-	const char *setting;            /* NULL: the variable unset */
-} job_t;
-
-static char self[4096];
-
-static void exec_case(void *arg)
-{
-	const job_t *j = arg;
-	static char *env[512];
-	static char var[64], idx[16];
-	size_t n = 0;
-	for (char **e = environ; *e && n < 500; e++)
-		if (strncmp(*e, "FT_MALLOC_ON_MISUSE=", 20) != 0)
-			env[n++] = *e;
-	if (j->setting) {
-		snprintf(var, sizeof var, "FT_MALLOC_ON_MISUSE=%s", j->setting);
-		env[n++] = var;
-	}
-	env[n] = NULL;
-	snprintf(idx, sizeof idx, "%u", j->c);
-	char *argv[] = { self, "--case", idx, NULL };
-	execve(self, argv, env);
-	_exit(127);
-}
-
-static int count_lines(const char *s, const char *prefix)
-{
-	int n = 0;
-	size_t len = strlen(prefix);
-	for (const char *l = s; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (strncmp(l, prefix, len) == 0)
-			n++;
-	return n;
-}
-
 static void run(unsigned c, const char *setting)
 {
 	const case_t *k = &cases[c];
-	job_t j = { c, setting };
 	ftm_child_t res;
 	const char *what = ftm_name("%s, FT_MALLOC_ON_MISUSE %s", k->name,
 	                            setting ? setting : "unset");
-	if (ftm_run_child(exec_case, &j, 20, &res) != 0) {
+	const char *vars[] = { setting ? ftm_name("FT_MALLOC_ON_MISUSE=%s", setting) : NULL, NULL };
+	if (ftm_run_self(c, vars, 20, &res) != 0) {
 		ftm_check(0, ftm_name("%s: child runs", what), "fork failed");
 		return;
 	}
-	int lines = count_lines(res.err, "ft_malloc: ");
+	int lines = ftm_count_lines(res.err, "ft_malloc: ");
 	int goes_on = setting && k->clean && strcmp(setting, "abort") != 0;
 	if (!goes_on) {
 		ftm_check(WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGABRT,
@@ -251,7 +212,7 @@ static void run(unsigned c, const char *setting)
 	}
 	int warn = strcmp(setting, "warn") == 0;
 	ftm_check(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0 &&
-	          count_lines(res.err, "survived") == 1,
+	          ftm_count_lines(res.err, "survived") == 1,
 	    ftm_name("%s: goes on, the call refused and the heap sound", what),
 	    "the child %s; stderr \"%.300s\"", ftm_status_str(res.status), res.err);
 	ftm_check(lines == (warn ? 1 : 0),
@@ -267,30 +228,24 @@ static void run(unsigned c, const char *setting)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "--case") == 0) {
-		unsigned c = (unsigned)atoi(argv[2]);
-		if (c >= NCASES)
+	int c = ftm_self_case(argc, argv);
+	if (c >= 0) {
+		if ((unsigned)c >= NCASES)
 			return 2;
 		cases[c].fn();
 		survived();
 	}
 	ftm_begin("actions");
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0) {
-		ftm_unsupported("misuse actions", "no /proc/self/exe");
-		return ftm_end();
-	}
-	self[n] = '\0';
 	static const char *settings[] = { NULL, "abort", "warn", "ignore" };
-	for (unsigned c = 0; c < NCASES; c++)
+	for (unsigned k = 0; k < NCASES; k++)
 		for (unsigned s = 0; s < 4; s++)
-			run(c, settings[s]);
+			run(k, settings[s]);
 
 	/* a bad value: reported, and the default (abort) kept */
 	{
-		job_t j = { 0, "sometimes" };
+		static const char *const bad[] = { "FT_MALLOC_ON_MISUSE=sometimes", NULL };
 		ftm_child_t res;
-		if (ftm_run_child(exec_case, &j, 20, &res) == 0) {
+		if (ftm_run_self(0, bad, 20, &res) == 0) {
 			ftm_check(strstr(res.err, "FT_MALLOC_ON_MISUSE=sometimes") != NULL &&
 			          strstr(res.err, "expected abort, warn or ignore") != NULL,
 			    "FT_MALLOC_ON_MISUSE=sometimes: reported on stderr", "stderr \"%.300s\"", res.err);

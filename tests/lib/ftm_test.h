@@ -515,4 +515,68 @@ static FTM_UNUSED ssize_t ftm_capture_stdout(void (*fn)(void), char *buf, size_t
 	return (ssize_t)len;
 }
 
+/* ------------------------------------------------------------------------
+ * Running this test program again with FT_MALLOC_* variables set (the
+ * library reads them at start-up, so a forked child would keep the
+ * parent's): "PROG --case N", with every FT_MALLOC_* variable of ours
+ * removed but FT_MALLOC_SHOW*, and `vars` (NULL-terminated) added.
+ * ---------------------------------------------------------------------- */
+extern char **environ;
+static char ftm_self_path[4096];
+
+typedef struct {
+	unsigned c;
+	const char *const *vars;
+} ftm_self_job_t;
+
+/* In main, first: the case number N of "PROG --case N", or -1. */
+static FTM_UNUSED int ftm_self_case(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--case") == 0)
+		return atoi(argv[2]);
+	return -1;
+}
+
+static FTM_UNUSED void ftm_self_exec(void *arg)
+{
+	const ftm_self_job_t *j = arg;
+	static char *env[512], idx[16];
+	size_t n = 0;
+	for (char **e = environ; *e && n < 480; e++)
+		if (strncmp(*e, "FT_MALLOC_", 10) != 0 || strncmp(*e, "FT_MALLOC_SHOW", 14) == 0)
+			env[n++] = *e;
+	for (int i = 0; j->vars && j->vars[i] && n < 510; i++)
+		env[n++] = (char *)j->vars[i];
+	env[n] = NULL;
+	snprintf(idx, sizeof idx, "%u", j->c);
+	char *argv[] = { ftm_self_path, "--case", idx, NULL };
+	execve(ftm_self_path, argv, env);
+	_exit(127);
+}
+
+/* Run case c with `vars`; 0, or -1 if the program or a child cannot be had. */
+static FTM_UNUSED int ftm_run_self(unsigned c, const char *const *vars, unsigned timeout_s,
+    ftm_child_t *res)
+{
+	if (!ftm_self_path[0]) {
+		ssize_t n = readlink("/proc/self/exe", ftm_self_path, sizeof ftm_self_path - 1);
+		if (n <= 0)
+			return -1;
+		ftm_self_path[n] = '\0';
+	}
+	ftm_self_job_t j = { c, vars };
+	return ftm_run_child(ftm_self_exec, &j, timeout_s, res);
+}
+
+/* How many lines of s begin with prefix. */
+static FTM_UNUSED int ftm_count_lines(const char *s, const char *prefix)
+{
+	int n = 0;
+	size_t len = strlen(prefix);
+	for (const char *l = s; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strncmp(l, prefix, len) == 0)
+			n++;
+	return n;
+}
+
 #endif /* FTM_TEST_H */
