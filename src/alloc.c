@@ -35,10 +35,10 @@ static void *alloc_or_enomem(size_t n, size_t align)
  * thread's cache, or the arena. */
 static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
-	if (n <= FTM_TCACHE_MAX_REQ) {
+	if (n <= FTM_TCACHE_MAX_REQ && !ftm_debug_on) {
 		void *p = ftm_tcache_pop_slow(&ftm_tc, ftm_tc_class(n), n);
 		if (p)
-			return ftm_unlikely(ftm_debug_on) ? ftm_debug_new(p, n, "malloc") : p;
+			return p;
 	}
 	ftm_init();
 	return alloc_or_enomem(n, FTM_ALIGN);

@@ -194,6 +194,8 @@ static void *zone_alloc(ftm_arena *a, ftm_heap *h, size_t n, size_t align)
 
 void *ftm_alloc(size_t n, size_t align)
 {
+	if (ftm_unlikely(ftm_opt.guard == FTM_GUARD_ALL))
+		return ftm_large_alloc(n, align);   /* every block before a guard page */
 	ftm_arena *a = ftm_arena_get();
 	ftm_heap *h = ftm_heap_for(a, n);
 	if (h && align <= FTM_ZONE_MAX_ALIGN)
@@ -206,7 +208,7 @@ void *ftm_alloc_zeroed(size_t n)
 {
 	ftm_arena *a = ftm_arena_get();
 	ftm_heap *h = ftm_heap_for(a, n);
-	if (!h)
+	if (!h || ftm_unlikely(ftm_opt.guard == FTM_GUARD_ALL))
 		return ftm_large_alloc_zeroed(n);
 	void *p = zone_alloc(a, h, n, FTM_ALIGN);
 	if (p)

@@ -9,6 +9,8 @@
  *                             to still hold the free fill (0xDF unless
  *                             FILL_FREE says otherwise): a write into freed
  *                             memory (a use after free) is reported
+ *   FT_MALLOC_GUARD=all       every block in a mapping of its own, before a
+ *                             guard page (large.c, guarded_alloc())
  *
  * Any of them turns the thread caches off, so that every malloc and free
  * goes through the paths below; the default configuration pays one
@@ -36,7 +38,7 @@ void ftm_debug_setup(void)
 {
 	if (ftm_opt.check_freed && ftm_opt.fill_free < 0)
 		ftm_opt.fill_free = 0xDF;
-	if (ftm_opt.fill_alloc < 0 && ftm_opt.fill_free < 0)
+	if (ftm_opt.fill_alloc < 0 && ftm_opt.fill_free < 0 && ftm_opt.guard != FTM_GUARD_ALL)
 		return;
 	ftm_debug_on = true;
 	ftm_tcache_off();

@@ -17,6 +17,8 @@
  *   FT_MALLOC_FILL_ALLOC=B, FT_MALLOC_FILL_FREE=B, FT_MALLOC_CHECK_FREED=0|1
  *                                fill patterns and the freed-memory check
  *                                (debug.c); B is 0-255, or 0x00-0xff
+ *   FT_MALLOC_GUARD=0|large|all  a guard page after each LARGE block, or
+ *                                after every block (large.c)
  */
 #include "internal.h"
 
@@ -78,6 +80,7 @@ static bool parse_word(const char *var, const char *v, const char *const *names,
 }
 
 static const char *const actions[] = { "abort", "warn", "ignore", NULL };
+static const char *const guards[] = { "0", "large", "all", NULL };
 
 /* A byte: 0-255 in decimal, or 0x00-0xff. */
 static bool parse_byte(const char *var, const char *v, int *out)
@@ -134,6 +137,10 @@ void ftm_env_load(void)
 			parse_byte(*e, v, &ftm_opt.fill_free);
 		else if (starts(rest, "CHECK_FREED=", &v))
 			parse_bool(*e, v, &ftm_opt.check_freed);
+		else if (starts(rest, "GUARD=", &v)) {
+			if (parse_word(*e, v, guards, "expected 0, large or all", &w))
+				ftm_opt.guard = (enum ftm_guard)w;
+		}
 		else
 			warn("unknown variable", *e);
 	}

@@ -225,6 +225,14 @@ typedef struct ftm_large {
 } ftm_large;
 
 #define FTM_LARGE_HDR ((size_t)sizeof(ftm_large))
+/* map_size's low bit (sizes are page multiples): the mapping ends with an
+ * inaccessible guard page, the user block right before it (FT_MALLOC_GUARD,
+ * large.c). */
+#define FTM_LARGE_GUARDED ((size_t)1)
+static inline size_t ftm_large_len(const struct ftm_large *l)
+{
+	return l->map_size & ~FTM_LARGE_GUARDED;
+}
 
 void *ftm_large_alloc(size_t n, size_t align);
 void *ftm_large_alloc_zeroed(size_t n);
@@ -406,6 +414,7 @@ void *ftm_os_map_near(void *hint, size_t len);
 void ftm_os_unmap(void *addr, size_t len);
 void ftm_os_refresh(void *addr, size_t len);
 void ftm_os_hint_huge(void *addr, size_t len);
+bool ftm_os_guard(void *addr, size_t len);
 size_t ftm_os_page_size(void);
 size_t ftm_os_vm_limit(void);
 size_t ftm_os_cpu_count(void);
@@ -448,6 +457,8 @@ FTM_NORETURN void ftm_misuse(const char *func, ftm_err err, const void *p, size_
 
 /* env.c: the FT_MALLOC_* variables (all false/zero when unset or ignored) */
 enum ftm_action { FTM_ACT_ABORT = 0, FTM_ACT_WARN, FTM_ACT_IGNORE };
+/* FT_MALLOC_GUARD: no guard pages, after LARGE blocks, after every block */
+enum ftm_guard { FTM_GUARD_OFF = 0, FTM_GUARD_LARGE, FTM_GUARD_ALL };
 
 typedef struct ftm_options {
 	bool loaded;            /* environ was read (or deliberately ignored) */
@@ -456,6 +467,7 @@ typedef struct ftm_options {
 	int fill_alloc;         /* FT_MALLOC_FILL_ALLOC: a byte, or -1 */
 	int fill_free;          /* FT_MALLOC_FILL_FREE: a byte, or -1 */
 	bool check_freed;       /* FT_MALLOC_CHECK_FREED */
+	enum ftm_guard guard;   /* FT_MALLOC_GUARD */
 } ftm_options;
 
 extern ftm_options ftm_opt;

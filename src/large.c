@@ -374,8 +374,52 @@ static void *spaced_map(size_t len)
 	return map;
 }
 
+/*
+ * FT_MALLOC_GUARD: a mapping of its own whose last page is inaccessible.
+ * FT_MALLOC_GUARD=large: the block at the mapping's start as usual, with
+ * `room` to grow into (realloc), so a write past the mapping's last page
+ * faults.  FT_MALLOC_GUARD=all (every block comes here): the block ends
+ * right before the guard (as near as the alignment lets: 15 bytes at most
+ * for malloc), so a write past its end faults at once; it cannot grow in
+ * place.  Never cached: freed, it is unmapped.  Fresh, so zeroed.
+ */
+static void *guarded_alloc(size_t n, size_t align, size_t room)
+{
+	size_t page = ftm_g.page_size, extent = n ? n : 1, need;
+	if (__builtin_add_overflow(extent, FTM_LARGE_HDR + align + 2 * page, &need) ||
+	    need > vm_limit(need)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (room > SIZE_MAX - need || need + room > vm_limit(need + room))
+		room = 0;
+	size_t len = ftm_page_round(FTM_LARGE_HDR + align + extent + room) + page;
+	char *map = ftm_os_map(len);
+	if (!map && !(ftm_reclaim_all() && (map = ftm_os_map(len))))
+		return NULL;
+	char *guard = map + len - page;
+	uintptr_t mask = ~(uintptr_t)(align - 1);
+	char *user = ftm_opt.guard == FTM_GUARD_ALL
+	             ? (char *)(((uintptr_t)guard - extent) & mask)
+	             : (char *)(((uintptr_t)map + FTM_LARGE_HDR + align - 1) & mask);
+	ftm_large *l = (ftm_large *)map;
+	l->map_size = len | FTM_LARGE_GUARDED;
+	l->req = n;
+	l->user = user;
+	seal(l);
+	if (!ftm_os_guard(guard, page) || !ftm_pagemap_set(user, 1, (uintptr_t)l | FTM_OWNER_LARGE)) {
+		ftm_os_unmap(map, len);
+		return NULL;
+	}
+	return user;
+}
+
 static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool *fresh)
 {
+	if (ftm_unlikely(ftm_opt.guard != FTM_GUARD_OFF)) {
+		*fresh = true;
+		return guarded_alloc(n, align, room);
+	}
 	size_t page = ftm_g.page_size;
 	size_t off = (FTM_LARGE_HDR + align - 1) & ~(align - 1);  /* user offset if align <= page */
 	size_t slack = align > page ? align : 0;                  /* room to find an aligned spot */
@@ -473,22 +517,34 @@ ftm_err ftm_large_lookup(ftm_large *l, void *p)
 
 size_t ftm_large_usable(const ftm_large *l)
 {
-	return (size_t)((const char *)l + l->map_size - (const char *)l->user);
+	size_t guard = l->map_size & FTM_LARGE_GUARDED ? ftm_g.page_size : 0;
+	return (size_t)((const char *)l + ftm_large_len(l) - guard - (const char *)l->user);
 }
 
 void ftm_large_free(ftm_large *l)
 {
 	/* leave the page map first: from then on nobody can reach the header */
 	ftm_pagemap_clear(l->user, 1);
-	size_t size = l->map_size;
+	size_t size = ftm_large_len(l);
+	bool guarded = l->map_size & FTM_LARGE_GUARDED;
 	l->check = 0;                       /* a stale pointer to it fails the check */
-	cache_put((char *)l, size);
+	if (guarded)
+		ftm_os_unmap(l, size);          /* never cached: it holds a guard page */
+	else
+		cache_put((char *)l, size);
 }
 
 /* Serve n bytes (n > FTM_SMALL_MAX) from the same address if possible. */
 bool ftm_large_resize(ftm_large *l, size_t n)
 {
 	size_t head = (size_t)((char *)l->user - (char *)l);
+	if (l->map_size & FTM_LARGE_GUARDED) {
+		/* up to its guard page, never past it: else it moves */
+		if (n > ftm_large_usable(l))
+			return false;
+		l->req = n;
+		return true;
+	}
 	if (n > SIZE_MAX - head - ftm_g.page_size)
 		return false;
 	size_t want = ftm_page_round(head + n);

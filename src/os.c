@@ -63,6 +63,18 @@ void *ftm_os_map_at(void *addr, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Make [addr, addr + len) (page-aligned, inside one of our mappings)
+ * inaccessible: a guard page (FT_MALLOC_GUARD).  A mapping over it, as the
+ * rest of our memory is made; false if that failed (the caller unmaps the
+ * whole mapping). */
+bool ftm_os_guard(void *addr, size_t len)
+{
+	int saved = errno;
+	void *p = mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	errno = saved;
+	return p == addr;
+}
+
 /*
  * Give the pages of [addr, addr + len) (page-aligned, ours, holding
  * nothing anyone needs) back to the kernel, keeping the range mapped: it

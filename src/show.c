@@ -80,12 +80,12 @@ static void show_large(show_ctx *c, ftm_large *l)
 	zone_head(c, FTM_LARGE, l);
 	block_line(c, "", (uintptr_t)l->user, l->req, " bytes\n");
 	c->n.total += l->req;
-	c->n.large_bytes += l->map_size;
+	c->n.large_bytes += ftm_large_len(l);
 	c->n.zones[FTM_LARGE]++;
-	c->n.mapped += l->map_size;
+	c->n.mapped += ftm_large_len(l);
 	if (c->ex) {
 		ftm_out_str(&c->out, "  mapping ");
-		ftm_out_dec(&c->out, l->map_size);
+		ftm_out_dec(&c->out, ftm_large_len(l));
 		ftm_out_str(&c->out, " bytes, usable ");
 		ftm_out_dec(&c->out, ftm_large_usable(l));
 		ftm_out_str(&c->out, " bytes\n");
