@@ -162,15 +162,11 @@ static bool exited0(const ftm_child_t *r)
 	return WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
 }
 
+#define CASE_FN(k) cases[k].fn
+
 int main(int argc, char **argv)
 {
-	int k = ftm_self_case(argc, argv);
-	if (k >= 0) {
-		if ((unsigned)k >= NCASES)
-			return 2;
-		cases[k].fn();
-		return 0;
-	}
+	FTM_SELF_DISPATCH(argc, argv, NCASES, CASE_FN);
 	ftm_begin("fills");
 	ftm_child_t on, off;
 

@@ -149,15 +149,11 @@ static bool segv(const ftm_child_t *r)
 	return WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGSEGV;
 }
 
+#define CASE_FN(k) cases[k].fn
+
 int main(int argc, char **argv)
 {
-	int k = ftm_self_case(argc, argv);
-	if (k >= 0) {
-		if ((unsigned)k >= NCASES)
-			return 2;
-		cases[k].fn();
-		return 0;
-	}
+	FTM_SELF_DISPATCH(argc, argv, NCASES, CASE_FN);
 	ftm_begin("guard");
 	ftm_child_t on, off;
 	if (ftm_run_self(0, cases[0].vars, 30, &on) == 0 && ftm_run_self(0, NULL, 30, &off) == 0) {

@@ -537,6 +537,19 @@ static FTM_UNUSED int ftm_self_case(int argc, char **argv)
 	return -1;
 }
 
+/* In main, first: run as "PROG --case N", run case N (fn_of(N) names its
+ * function) and leave with status 0 (2: no such case). */
+#define FTM_SELF_DISPATCH(argc, argv, ncases, fn_of)                      \
+	do {                                                              \
+		int k_ = ftm_self_case(argc, argv);                       \
+		if (k_ >= 0) {                                            \
+			if ((unsigned)k_ >= (ncases))                     \
+				return 2;                                 \
+			fn_of(k_)();                                      \
+			return 0;                                         \
+		}                                                         \
+	} while (0)
+
 static FTM_UNUSED void ftm_self_exec(void *arg)
 {
 	const ftm_self_job_t *j = arg;
