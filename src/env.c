@@ -19,6 +19,8 @@
  *                                (debug.c); B is 0-255, or 0x00-0xff
  *   FT_MALLOC_GUARD=0|large|all  a guard page after each LARGE block, or
  *                                after every block (large.c)
+ *   FT_MALLOC_SHOW_HEX=N|all     show_alloc_mem_ex() dumps the first N bytes
+ *                                of every allocated block (show.c)
  */
 #include "internal.h"
 
@@ -82,6 +84,26 @@ static bool parse_word(const char *var, const char *v, const char *const *names,
 static const char *const actions[] = { "abort", "warn", "ignore", NULL };
 static const char *const guards[] = { "0", "large", "all", NULL };
 
+/* A count of bytes, 0 to 2^40, in decimal; "all": no limit. */
+static bool parse_count(const char *var, const char *v, size_t *out)
+{
+	const char *rest;
+	if (starts(v, "all", &rest) && !*rest) {
+		*out = SIZE_MAX;
+		return true;
+	}
+	size_t x = 0;
+	const char *d = v;
+	for (; *d >= '0' && *d <= '9' && x <= ((size_t)1 << 40); d++)
+		x = x * 10 + (size_t)(*d - '0');
+	if (*d || d == v || x > ((size_t)1 << 40)) {
+		warn("expected a number of bytes or all", var);
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
 /* A byte: 0-255 in decimal, or 0x00-0xff. */
 static bool parse_byte(const char *var, const char *v, int *out)
 {
@@ -137,6 +159,8 @@ void ftm_env_load(void)
 			parse_byte(*e, v, &ftm_opt.fill_free);
 		else if (starts(rest, "CHECK_FREED=", &v))
 			parse_bool(*e, v, &ftm_opt.check_freed);
+		else if (starts(rest, "SHOW_HEX=", &v))
+			parse_count(*e, v, &ftm_opt.show_hex);
 		else if (starts(rest, "GUARD=", &v)) {
 			if (parse_word(*e, v, guards, "expected 0, large or all", &w))
 				ftm_opt.guard = (enum ftm_guard)w;

@@ -468,6 +468,7 @@ typedef struct ftm_options {
 	int fill_free;          /* FT_MALLOC_FILL_FREE: a byte, or -1 */
 	bool check_freed;       /* FT_MALLOC_CHECK_FREED */
 	enum ftm_guard guard;   /* FT_MALLOC_GUARD */
+	size_t show_hex;        /* FT_MALLOC_SHOW_HEX: bytes of each block show_alloc_mem_ex dumps */
 } ftm_options;
 
 extern ftm_options ftm_opt;
@@ -489,7 +490,8 @@ bool ftm_secure_mode(void);
 typedef struct ftm_census {
 	size_t total;           /* bytes the program asked for, all live blocks */
 	size_t used_blocks, used_bytes;        /* zone blocks: count, usable bytes */
-	size_t free_blocks, free_bytes, largest_free;
+	size_t free_blocks, free_bytes, largest_free;   /* cached ones included */
+	size_t cached_blocks, cached_bytes;    /* waiting in thread caches and transfer lists */
 	size_t zones[3];        /* zones by kind; [FTM_LARGE]: LARGE mappings */
 	size_t mapped;          /* bytes mapped by zones and LARGE mappings */
 	size_t large_bytes;     /* of which LARGE mappings */

@@ -2,7 +2,11 @@
  * show.c - show_alloc_mem() and show_alloc_mem_ex(): the heap, printed.
  *
  * Zones and LARGE blocks come out by increasing address because the page
- * map is walked in key order.  The arena lock keeps the blocks still and the
+ * map is walked in key order.  show_alloc_mem_ex adds, in lines that begin
+ * with two spaces, the free blocks ("  free"), the blocks waiting in thread
+ * caches and transfer lists ("  cached"), each zone's and mapping's
+ * summary, and with FT_MALLOC_SHOW_HEX=N the first N bytes of every block;
+ * then, after the Total line, the heap's summary.  The arena lock keeps the blocks still and the
  * page map lock keeps LARGE mappings from being unmapped while we read.
  */
 #include "internal.h"
@@ -37,26 +41,65 @@ static void zone_head(show_ctx *c, enum ftm_kind kind, const void *start)
 	ftm_out_str(&c->out, "\n");
 }
 
+/*
+ * FT_MALLOC_SHOW_HEX=N: the first N bytes of a block, 16 a line:
+ * "  0x7F...: 41 42 43 ...  |ABC...|".  The block is the program's: read
+ * only, under the locks that keep it where it is.
+ */
+static void hex_dump(show_ctx *c, const unsigned char *p, size_t n)
+{
+	if (n > ftm_opt.show_hex)
+		n = ftm_opt.show_hex;
+	for (size_t off = 0; off < n; off += 16) {
+		char line[16 * 3 + 2 + 16 + 2], *o = line;
+		size_t k = n - off < 16 ? n - off : 16;
+		for (size_t i = 0; i < 16; i++) {
+			*o++ = i < k ? "0123456789abcdef"[p[off + i] >> 4] : ' ';
+			*o++ = i < k ? "0123456789abcdef"[p[off + i] & 15] : ' ';
+			*o++ = ' ';
+		}
+		*o++ = ' ';
+		*o++ = '|';
+		for (size_t i = 0; i < k; i++)
+			*o++ = p[off + i] >= 0x20 && p[off + i] < 0x7f ? (char)p[off + i] : '.';
+		*o++ = '|';
+		*o = '\0';
+		ftm_out_str(&c->out, "  ");
+		ftm_out_hex(&c->out, (uintptr_t)(p + off));
+		ftm_out_str(&c->out, ": ");
+		ftm_out_str(&c->out, line);
+		ftm_out_str(&c->out, "\n");
+	}
+}
+
 static void show_zone(show_ctx *c, ftm_zone *z)
 {
 	size_t used = 0, free_bytes = 0, largest = 0;
 	zone_head(c, z->heap->kind, z);
 	for (ftm_block *b = ftm_zone_first(z); ftm_bsize(b); b = ftm_bnext(b)) {
 		size_t usable = ftm_bsize(b) - FTM_HDR;
-		/* a block in a thread cache is free for the program */
-		if (!ftm_bfree(b) && !ftm_is_cached(ftm_buser(b))) {
+		bool cached = !ftm_bfree(b) && ftm_is_cached(ftm_buser(b));
+		if (!ftm_bfree(b) && !cached) {
 			block_line(c, "", (uintptr_t)ftm_buser(b), b->req, " bytes\n");
+			if (c->ex && ftm_opt.show_hex)
+				hex_dump(c, ftm_buser(b), b->req);
 			c->n.total += b->req;
 			c->n.used_bytes += usable;
 			c->n.used_blocks++;
 			used++;
 			continue;
 		}
+		/* a block in a thread cache is free for the program */
 		free_bytes += usable;
 		largest = usable > largest ? usable : largest;
 		c->n.free_blocks++;
+		if (cached) {
+			c->n.cached_blocks++;
+			c->n.cached_bytes += usable;
+		}
 		if (c->ex)
-			block_line(c, "  free ", (uintptr_t)ftm_buser(b), usable, " bytes\n");
+			block_line(c, cached ? "  cached " : "  free ", (uintptr_t)ftm_buser(b), usable,
+			           " bytes\n");
 	}
 	c->n.free_bytes += free_bytes;
 	c->n.largest_free = largest > c->n.largest_free ? largest : c->n.largest_free;
@@ -79,6 +122,8 @@ static void show_large(show_ctx *c, ftm_large *l)
 {
 	zone_head(c, FTM_LARGE, l);
 	block_line(c, "", (uintptr_t)l->user, l->req, " bytes\n");
+	if (c->ex && ftm_opt.show_hex)
+		hex_dump(c, l->user, l->req);
 	c->n.total += l->req;
 	c->n.large_bytes += ftm_large_len(l);
 	c->n.zones[FTM_LARGE]++;
@@ -124,6 +169,8 @@ void ftm_show(int fd, bool ex)
 		summary_line(&c, "Free : ", c.n.free_bytes, " bytes");
 		summary_line(&c, " in ", c.n.free_blocks, " blocks");
 		summary_line(&c, ", largest ", c.n.largest_free, " bytes\n");
+		summary_line(&c, "Cached : ", c.n.cached_bytes, " bytes");
+		summary_line(&c, " in ", c.n.cached_blocks, " blocks (thread caches, transfer lists)\n");
 		/* external fragmentation: how much of the free space is not in the largest block */
 		size_t frag = c.n.free_bytes ? 100 - c.n.largest_free * 100 / c.n.free_bytes : 0;
 		summary_line(&c, "Fragmentation : ", frag, " %\n");

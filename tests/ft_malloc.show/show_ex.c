@@ -1,7 +1,8 @@
 /*
  * show_ex: show_alloc_mem_ex() is show_alloc_mem() plus lines that begin
  * with two spaces (among them "  free 0xS - 0xE : N bytes" for the free
- * blocks) and whatever follows the Total line.
+ * blocks and "  cached ..." for those in thread caches) and whatever
+ * follows the Total line.
  * ftm-mode: linked
  */
 #include "show_parse.h"
@@ -57,8 +58,9 @@ static void compare(const char *label)
 typedef struct { uintptr_t s, e; size_t n; int zone; } fr_t;
 static fr_t frees[65536];
 
-/* Parse the "  free" lines of ex_buf, attaching them to the zone line
- * above them (zones counted as in show_alloc_mem). */
+/* Parse the "  free" and "  cached" lines of ex_buf (blocks free for the
+ * program), attaching them to the zone line above them (zones counted as
+ * in show_alloc_mem). */
 static int parse_free(int *nfree, const char **err)
 {
 	const char *line = ex_buf, *eol;
@@ -76,7 +78,7 @@ static int parse_free(int *nfree, const char **err)
 		if (!strncmp(line, "TINY : ", 7) || !strncmp(line, "SMALL : ", 8) ||
 		    !strncmp(line, "LARGE : ", 8))
 			zone++;
-		if ((s = p_lit(line, "  free ")) != NULL) {
+		if ((s = p_lit(line, "  free ")) != NULL || (s = p_lit(line, "  cached ")) != NULL) {
 			fr_t *f = &frees[*nfree];
 			if (!p_range(s, eol, &f->s, &f->e, &f->n)) {
 				*err = ftm_name("bad free line \"%.*s\"", (int)(eol - line), line);
@@ -145,6 +147,16 @@ int main(void)
 			    "no free line of zone %d covers %p..+%zu (%d free lines)", zi,
 			    freed[k], sz[k], nfree);
 		}
+	}
+	/* b went to this thread's cache: it is marked so */
+	{
+		char want[64];
+		snprintf(want, sizeof want, "\n  cached 0x%lX - ", (unsigned long)(uintptr_t)b);
+		ftm_check(strstr(ex_buf, want) != NULL,
+		    "the freed 200-byte block, in the thread cache, shows as \"  cached\"",
+		    "no line \"%s\"", want + 1);
+		ftm_check(strstr(ex_buf, "\nCached : ") != NULL,
+		    "show_alloc_mem_ex has a Cached summary line", "none");
 	}
 	/* free ranges and allocated blocks do not overlap */
 	ok = 1;
