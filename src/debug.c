@@ -38,10 +38,13 @@ void ftm_debug_setup(void)
 {
 	if (ftm_opt.check_freed && ftm_opt.fill_free < 0)
 		ftm_opt.fill_free = 0xDF;
-	if (ftm_opt.fill_alloc < 0 && ftm_opt.fill_free < 0 && ftm_opt.guard != FTM_GUARD_ALL)
+	bool every_call = ftm_opt.fill_alloc >= 0 || ftm_opt.fill_free >= 0 ||
+	                  ftm_opt.guard == FTM_GUARD_ALL;
+	if (every_call || ftm_opt.no_tcache)   /* FT_MALLOC_TCACHE=0 too */
+		ftm_tcache_off();
+	if (!every_call)
 		return;
 	ftm_debug_on = true;
-	ftm_tcache_off();
 	if (ftm_opt.fill_free >= 0)
 		ftm_arenas_fill_free();
 }

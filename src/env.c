@@ -21,6 +21,11 @@
  *                                after every block (large.c)
  *   FT_MALLOC_SHOW_HEX=N|all     show_alloc_mem_ex() dumps the first N bytes
  *                                of every allocated block (show.c)
+ *   FT_MALLOC_TCACHE=0|1         0: no thread caches (tcache.c)
+ *   FT_MALLOC_DECAY_OPS=N        heap operations an empty zone or an idle
+ *                                free run waits before it goes (zone.c)
+ *   FT_MALLOC_LARGE_CACHE_MB=N   the most freed LARGE mappings kept for
+ *                                reuse, MiB; 0: none (large.c)
  */
 #include "internal.h"
 
@@ -29,7 +34,12 @@
 
 extern char **environ;
 
-ftm_options ftm_opt = { .fill_alloc = -1, .fill_free = -1 };
+ftm_options ftm_opt = {
+	.fill_alloc = -1,
+	.fill_free = -1,
+	.decay_ops = FTM_DECAY_OPS,
+	.large_cache_max = FTM_LARGE_CACHE_MAX_BYTES,
+};
 
 /* Does `s` start with `prefix`?  Then *rest points after it. */
 static bool starts(const char *s, const char *prefix, const char **rest)
@@ -104,6 +114,22 @@ static bool parse_count(const char *var, const char *v, size_t *out)
 	return true;
 }
 
+/* A whole number from lo to hi, in decimal. */
+static bool parse_range(const char *var, const char *v, size_t lo, size_t hi, const char *expected,
+                        size_t *out)
+{
+	size_t x = 0;
+	const char *d = v;
+	for (; *d >= '0' && *d <= '9' && x <= hi; d++)
+		x = x * 10 + (size_t)(*d - '0');
+	if (*d || d == v || x < lo || x > hi) {
+		warn(expected, var);
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
 /* A byte: 0-255 in decimal, or 0x00-0xff. */
 static bool parse_byte(const char *var, const char *v, int *out)
 {
@@ -161,6 +187,17 @@ void ftm_env_load(void)
 			parse_bool(*e, v, &ftm_opt.check_freed);
 		else if (starts(rest, "SHOW_HEX=", &v))
 			parse_count(*e, v, &ftm_opt.show_hex);
+		else if (starts(rest, "TCACHE=", &v)) {
+			bool on;
+			if (parse_bool(*e, v, &on))
+				ftm_opt.no_tcache = !on;
+		} else if (starts(rest, "DECAY_OPS=", &v))
+			parse_range(*e, v, 1, 1000000000, "expected 1 to 1000000000", &ftm_opt.decay_ops);
+		else if (starts(rest, "LARGE_CACHE_MB=", &v)) {
+			size_t mb;
+			if (parse_range(*e, v, 0, 65536, "expected 0 to 65536", &mb))
+				ftm_opt.large_cache_max = mb << 20;
+		}
 		else if (starts(rest, "GUARD=", &v)) {
 			if (parse_word(*e, v, guards, "expected 0, large or all", &w))
 				ftm_opt.guard = (enum ftm_guard)w;

@@ -469,6 +469,9 @@ typedef struct ftm_options {
 	bool check_freed;       /* FT_MALLOC_CHECK_FREED */
 	enum ftm_guard guard;   /* FT_MALLOC_GUARD */
 	size_t show_hex;        /* FT_MALLOC_SHOW_HEX: bytes of each block show_alloc_mem_ex dumps */
+	bool no_tcache;         /* FT_MALLOC_TCACHE=0 */
+	size_t decay_ops;       /* FT_MALLOC_DECAY_OPS (FTM_DECAY_OPS) */
+	size_t large_cache_max; /* FT_MALLOC_LARGE_CACHE_MB, in bytes (FTM_LARGE_CACHE_MAX_BYTES) */
 } ftm_options;
 
 extern ftm_options ftm_opt;

@@ -43,7 +43,8 @@ static inline void seal(ftm_large *l) { l->check = ftm_large_check(l); }
  *  - The cache holds at most FTM_LARGE_CACHE_SLOTS spans and `budget`
  *    bytes: what live LARGE bytes leave of their recent peak (so caching
  *    adds no peak RSS), at most 3/4 of that peak; at least
- *    FTM_LARGE_CACHE_BYTES, never more than FTM_LARGE_CACHE_MAX_BYTES or
+ *    FTM_LARGE_CACHE_BYTES, never more than FTM_LARGE_CACHE_MAX_BYTES
+ *    (FT_MALLOC_LARGE_CACHE_MB) or
  *    1/8 of the memory limit.  Beyond that the oldest spans go.
  *  - A span unused for FTM_LARGE_CACHE_OPS LARGE operations goes.
  * Cached spans are out of the page map, so a double free is still caught.
@@ -95,8 +96,8 @@ static size_t budget(void)
 		b = room;
 	if (b < FTM_LARGE_CACHE_BYTES)
 		b = FTM_LARGE_CACHE_BYTES;
-	if (b > FTM_LARGE_CACHE_MAX_BYTES)
-		b = FTM_LARGE_CACHE_MAX_BYTES;
+	if (b > ftm_opt.large_cache_max)         /* FT_MALLOC_LARGE_CACHE_MB; 0: no cache */
+		b = ftm_opt.large_cache_max;
 	return b < limit ? b : limit;
 }
 

@@ -61,7 +61,8 @@ static inline ftm_zone *zone_of_first(ftm_block *first) { return (ftm_zone *)fir
 
 /*
  * A free block of FTM_IDLE_MIN bytes or more (a zone that is largely free,
- * or an empty zone kept in reserve) that stays free FTM_DECAY_OPS
+ * or an empty zone kept in reserve) that stays free FTM_DECAY_OPS (or
+ * FT_MALLOC_DECAY_OPS)
  * operations of its heap gives the whole pages inside it back to the
  * kernel: they stay mapped and read as zeros, resident again only where
  * touched.  So a long-running program does not keep resident the part of
@@ -89,7 +90,7 @@ static void idle_sweep(ftm_heap *h)
 	for (unsigned c = ftm_freelist_class(FTM_IDLE_MIN); c < FTM_NCLASSES; c++)
 		for (ftm_block *b = h->free.heads[c]; b; b = ftm_blinks(b)->next) {
 			uint64_t w = *idle_word(b);
-			if ((w & IDLE_GONE) || h->ops - w < FTM_DECAY_OPS)
+			if ((w & IDLE_GONE) || h->ops - w < ftm_opt.decay_ops)
 				continue;
 			uintptr_t lo = ((uintptr_t)b + 64 + page - 1) & ~(uintptr_t)(page - 1);
 			uintptr_t hi = ((uintptr_t)b + ftm_bsize(b)) & ~(uintptr_t)(page - 1);
@@ -143,7 +144,8 @@ static bool zone_create(ftm_heap *h)
 /*
  * Every empty zone waits on its heap's empty list, oldest first.  The
  * youngest h->reserve of them stay for good; an older one that is not
- * reused within FTM_DECAY_OPS operations of the heap is unmapped, and so
+ * reused within FTM_DECAY_OPS (FT_MALLOC_DECAY_OPS) operations of the heap
+ * is unmapped, and so
  * is the oldest when more than reserve + decay_max wait.  The list lives in
  * the empty zone's own free block, after the free-list links (the block is
  * a whole zone: there is room).
@@ -210,12 +212,12 @@ static inline void heap_tick(ftm_heap *h)
 {
 	h->ops++;
 	if (ftm_unlikely(h->ops >= h->idle_next)) {
-		h->idle_next = h->ops + FTM_DECAY_OPS;
+		h->idle_next = h->ops + ftm_opt.decay_ops;
 		if (!ftm_opt.check_freed)        /* idle pages read as zeros, not the fill */
 			idle_sweep(h);
 	}
 	if (ftm_unlikely(h->ndecay > h->reserve) &&
-	    h->ops - decay_of(h->decay_head)->since > FTM_DECAY_OPS)
+	    h->ops - decay_of(h->decay_head)->since > ftm_opt.decay_ops)
 		decay_release_oldest(h);
 }
 
