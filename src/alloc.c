@@ -41,7 +41,10 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 			return p;
 	}
 	ftm_init();
-	return alloc_or_enomem(n, FTM_ALIGN);
+	void *p = alloc_or_enomem(n, FTM_ALIGN);
+	if (FTM_TRACING())
+		ftm_trace(&(ftm_call){ "malloc", false, NULL, 1, n, 0, true, true, (uintptr_t)p });
+	return p;
 }
 
 FTM_EXPORT void *malloc(size_t n)
@@ -64,7 +67,11 @@ FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 	}
 	if (ftm_unlikely(ftm_debug_on)) {         /* checked like malloc's, then zeroed */
 		void *p = alloc_or_enomem(n, FTM_ALIGN);
-		return p ? memset(p, 0, n) : NULL;
+		if (p)
+			memset(p, 0, n);
+		if (FTM_TRACING())
+			ftm_trace(&(ftm_call){ "calloc", false, NULL, 2, nmemb, size, true, true, (uintptr_t)p });
+		return p;
 	}
 	if (n <= FTM_TCACHE_MAX_REQ) {
 		void *p = ftm_tcache_pop(n);
@@ -166,11 +173,23 @@ static bool realloc_small(void *p, size_t n, void **out)
 	return true;
 }
 
+static void *realloc_slow(void *p, size_t n);
+
 FTM_EXPORT void *realloc(void *p, size_t n)
 {
 	void *q;
-	if (p && n && realloc_small(p, n, &q))
+	if (p && n && !ftm_debug_on && realloc_small(p, n, &q))
 		return q;
+	q = realloc_slow(p, n);
+	if (FTM_TRACING())
+		ftm_trace(&(ftm_call){ "realloc", true, p, 1, n, 0, true, true, (uintptr_t)q });
+	return q;
+}
+
+/* realloc, but for the fast path's cases. */
+static __attribute__((noinline)) void *realloc_slow(void *p, size_t n)
+{
+	void *q;
 	ftm_init();
 	if (!p)
 		return alloc_or_enomem(n, FTM_ALIGN);
@@ -210,11 +229,14 @@ FTM_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 	return realloc(p, n);
 }
 
-/* An aligned allocation; align is any power of two. */
-static void *aligned(size_t align, size_t n)
+/* An aligned allocation for func; align is any power of two. */
+static void *aligned(const char *func, size_t align, size_t n)
 {
 	ftm_init();
-	return alloc_or_enomem(n, align < FTM_ALIGN ? FTM_ALIGN : align);
+	void *p = alloc_or_enomem(n, align < FTM_ALIGN ? FTM_ALIGN : align);
+	if (FTM_TRACING())
+		ftm_trace(&(ftm_call){ func, false, NULL, 2, align, n, true, true, (uintptr_t)p });
+	return p;
 }
 
 FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
@@ -222,7 +244,7 @@ FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 	if (!is_pow2(align) || align % sizeof(void *))
 		return EINVAL;          /* *memptr is left alone */
 	int saved = errno;
-	void *p = aligned(align, n);
+	void *p = aligned("posix_memalign", align, n);
 	errno = saved;
 	if (!p)
 		return ENOMEM;
@@ -236,7 +258,7 @@ FTM_EXPORT void *aligned_alloc(size_t align, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
-	return aligned(align, n);
+	return aligned("aligned_alloc", align, n);
 }
 
 FTM_EXPORT void *memalign(size_t align, size_t n)
@@ -248,13 +270,13 @@ FTM_EXPORT void *memalign(size_t align, size_t n)
 	}
 	if (!is_pow2(align))
 		align = align <= 1 ? 1 : (size_t)1 << (64 - __builtin_clzll(align));
-	return aligned(align, n);
+	return aligned("memalign", align, n);
 }
 
 FTM_EXPORT void *valloc(size_t n)
 {
 	ftm_init();
-	return aligned(ftm_g.page_size, n);
+	return aligned("valloc", ftm_g.page_size, n);
 }
 
 FTM_EXPORT void *pvalloc(size_t n)
@@ -266,7 +288,7 @@ FTM_EXPORT void *pvalloc(size_t n)
 		return NULL;
 	}
 	n = n ? ftm_page_round(n) : page;
-	return aligned(page, n);
+	return aligned("pvalloc", page, n);
 }
 
 FTM_EXPORT size_t malloc_usable_size(void *p)
@@ -274,5 +296,8 @@ FTM_EXPORT size_t malloc_usable_size(void *p)
 	if (!p)
 		return 0;
 	ftm_init();
-	return usable_size(p, "malloc_usable_size");
+	size_t n = usable_size(p, "malloc_usable_size");
+	if (FTM_TRACING())
+		ftm_trace(&(ftm_call){ "malloc_usable_size", true, p, 0, 0, 0, true, false, n });
+	return n;
 }

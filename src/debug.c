@@ -11,6 +11,7 @@
  *                             memory (a use after free) is reported
  *   FT_MALLOC_GUARD=all       every block in a mapping of its own, before a
  *                             guard page (large.c, guarded_alloc())
+ *   FT_MALLOC_TRACE=FD|PATH   a line for every call: ftm_trace() below
  *
  * Any of them turns the thread caches off, so that every malloc and free
  * goes through the paths below; the default configuration pays one
@@ -39,7 +40,7 @@ void ftm_debug_setup(void)
 	if (ftm_opt.check_freed && ftm_opt.fill_free < 0)
 		ftm_opt.fill_free = 0xDF;
 	bool every_call = ftm_opt.fill_alloc >= 0 || ftm_opt.fill_free >= 0 ||
-	                  ftm_opt.guard == FTM_GUARD_ALL;
+	                  ftm_opt.guard == FTM_GUARD_ALL || ftm_opt.trace_fd >= 0;
 	if (every_call || ftm_opt.no_tcache)   /* FT_MALLOC_TCACHE=0 too */
 		ftm_tcache_off();
 	if (!every_call)
@@ -81,4 +82,35 @@ void *ftm_debug_new(void *p, size_t n, const char *func)
 	if (ftm_opt.fill_alloc >= 0)
 		memset(p, ftm_opt.fill_alloc, n);
 	return p;
+}
+
+/*
+ * "4711 malloc 100 -> 0x55D0C1A2B010", "4711 free 0x55D0C1A2B010",
+ * "4711 realloc 0x55D0C1A2B010 200 -> 0x55D0C1A2C000": the thread, the
+ * function, its arguments (pointers in hex, sizes in decimal), and what it
+ * returned; one write(2) a line, so threads' lines do not mix.
+ */
+void ftm_trace(const ftm_call *c)
+{
+	ftm_out o = { .fd = ftm_opt.trace_fd };
+	ftm_out_dec(&o, (size_t)ftm_os_tid());
+	ftm_out_str(&o, " ");
+	ftm_out_str(&o, c->func);
+	if (c->has_ptr) {
+		ftm_out_str(&o, " ");
+		ftm_out_hex(&o, (uintptr_t)c->ptr);
+	}
+	for (int i = 0; i < c->nargs; i++) {
+		ftm_out_str(&o, " ");
+		ftm_out_dec(&o, i ? c->b : c->a);
+	}
+	if (c->has_result) {
+		ftm_out_str(&o, " -> ");
+		if (c->result_is_ptr)
+			ftm_out_hex(&o, c->result);
+		else
+			ftm_out_dec(&o, c->result);
+	}
+	ftm_out_str(&o, "\n");
+	ftm_out_flush(&o);
 }

@@ -22,6 +22,8 @@
  *   FT_MALLOC_SHOW_HEX=N|all     show_alloc_mem_ex() dumps the first N bytes
  *                                of every allocated block (show.c)
  *   FT_MALLOC_TCACHE=0|1         0: no thread caches (tcache.c)
+ *   FT_MALLOC_TRACE=FD|PATH      a line for every call, to that descriptor
+ *                                or appended to that file (debug.c)
  *   FT_MALLOC_DECAY_OPS=N        heap operations an empty zone or an idle
  *                                free run waits before it goes (zone.c)
  *   FT_MALLOC_LARGE_CACHE_MB=N   the most freed LARGE mappings kept for
@@ -39,6 +41,7 @@ ftm_options ftm_opt = {
 	.fill_free = -1,
 	.decay_ops = FTM_DECAY_OPS,
 	.large_cache_max = FTM_LARGE_CACHE_MAX_BYTES,
+	.trace_fd = -1,
 };
 
 /* Does `s` start with `prefix`?  Then *rest points after it. */
@@ -130,6 +133,20 @@ static bool parse_range(const char *var, const char *v, size_t lo, size_t hi, co
 	return true;
 }
 
+/* FT_MALLOC_TRACE: a file descriptor (digits), or a path to append to. */
+static void parse_trace(const char *var, const char *v)
+{
+	size_t fd;
+	if (*v >= '0' && *v <= '9') {
+		if (parse_range(var, v, 0, 1 << 20, "expected a file descriptor or a path", &fd))
+			ftm_opt.trace_fd = (int)fd;
+	} else if (!*v) {
+		warn("expected a file descriptor or a path", var);
+	} else if ((ftm_opt.trace_fd = ftm_os_open_append(v)) < 0) {
+		warn("cannot open the trace file", var);
+	}
+}
+
 /* A byte: 0-255 in decimal, or 0x00-0xff. */
 static bool parse_byte(const char *var, const char *v, int *out)
 {
@@ -193,6 +210,8 @@ void ftm_env_load(void)
 				ftm_opt.no_tcache = !on;
 		} else if (starts(rest, "DECAY_OPS=", &v))
 			parse_range(*e, v, 1, 1000000000, "expected 1 to 1000000000", &ftm_opt.decay_ops);
+		else if (starts(rest, "TRACE=", &v))
+			parse_trace(*e, v);
 		else if (starts(rest, "LARGE_CACHE_MB=", &v)) {
 			size_t mb;
 			if (parse_range(*e, v, 0, 65536, "expected 0 to 65536", &mb))

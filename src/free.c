@@ -84,6 +84,8 @@ __attribute__((noinline)) void ftm_free_slow(void *p)
 {
 	int saved = errno;          /* free() never changes errno */
 	ftm_init();
+	if (FTM_TRACING())          /* before: the line tells what was freed */
+		ftm_trace(&(ftm_call){ "free", true, p, 0, 0, 0, false, false, 0 });
 	ftm_free_ptr(p, "free");
 	errno = saved;
 }

@@ -419,6 +419,8 @@ size_t ftm_os_page_size(void);
 size_t ftm_os_vm_limit(void);
 size_t ftm_os_cpu_count(void);
 void ftm_os_write(int fd, const char *buf, size_t len);
+int ftm_os_open_append(const char *path);
+long ftm_os_tid(void);
 
 static inline size_t ftm_page_round(size_t n)
 {
@@ -472,6 +474,7 @@ typedef struct ftm_options {
 	bool no_tcache;         /* FT_MALLOC_TCACHE=0 */
 	size_t decay_ops;       /* FT_MALLOC_DECAY_OPS (FTM_DECAY_OPS) */
 	size_t large_cache_max; /* FT_MALLOC_LARGE_CACHE_MB, in bytes (FTM_LARGE_CACHE_MAX_BYTES) */
+	int trace_fd;           /* FT_MALLOC_TRACE: where every call is written, or -1 */
 } ftm_options;
 
 extern ftm_options ftm_opt;
@@ -485,6 +488,19 @@ void ftm_debug_setup(void);
 void *ftm_debug_new(void *p, size_t n, const char *func);
 void ftm_debug_fill(void *from, size_t n);
 void ftm_debug_fill_free_block(ftm_block *b);
+/* FT_MALLOC_TRACE: one line for a call, "TID FUNCTION ARG... [-> RESULT]":
+ * the pointer argument first if has_ptr, then nargs sizes (a, b) */
+typedef struct ftm_call {
+	const char *func;
+	bool has_ptr;
+	const void *ptr;
+	int nargs;
+	size_t a, b;
+	bool has_result, result_is_ptr;
+	uintptr_t result;
+} ftm_call;
+void ftm_trace(const ftm_call *c);
+#define FTM_TRACING() ftm_unlikely(ftm_opt.trace_fd >= 0)
 void ftm_arenas_fill_free(void);        /* arena.c */
 void ftm_heap_fill_free(ftm_heap *h);   /* zone.c */
 bool ftm_secure_mode(void);

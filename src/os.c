@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -168,4 +169,20 @@ void ftm_os_write(int fd, const char *buf, size_t len)
 		buf += n;
 		len -= (size_t)n;
 	}
+}
+
+/* FT_MALLOC_TRACE=PATH: the file the trace goes to, appended to; -1 if it
+ * cannot be opened. */
+int ftm_os_open_append(const char *path)
+{
+	int saved = errno;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	errno = saved;
+	return fd;
+}
+
+/* The calling thread's id, for the trace. */
+long ftm_os_tid(void)
+{
+	return syscall(SYS_gettid);
 }
