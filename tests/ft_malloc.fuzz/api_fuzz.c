@@ -157,10 +157,10 @@ static void step(const uint8_t *d)
 		else
 			check(s);
 		break;
-	case 9:
+	case 9:                                       /* valloc, or pvalloc: whole pages */
 		free(s->p);
 		s->p = NULL;
-		if ((q = valloc(n)))
+		if ((q = d[3] & 1 ? pvalloc(n) : valloc(n)))
 			take(s, q, n, (size_t)sysconf(_SC_PAGESIZE), 0, fill);
 		break;
 	default:
