@@ -186,7 +186,7 @@ FTM_EXPORT void *realloc(void *p, size_t n)
 	return q;
 }
 
-/* realloc, but for the fast path's cases. */
+/* Everything realloc's fast path (realloc_small()) does not take. */
 static __attribute__((noinline)) void *realloc_slow(void *p, size_t n)
 {
 	void *q;
