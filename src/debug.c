@@ -15,7 +15,8 @@
  *
  * Any of them turns the thread caches off, so that every malloc and free
  * goes through the paths below; the default configuration pays one
- * predictable branch in those slow paths and nothing in the fast ones.
+ * predictable branch in those slow paths, one flag test in realloc's fast
+ * path, and nothing in malloc's and free's.
  *
  * While a zone block is free its first 64 bytes (header, list links, the
  * empty-zone links, the idle stamp) are ours; the rest holds the free fill.

@@ -97,26 +97,6 @@ static bool parse_word(const char *var, const char *v, const char *const *names,
 static const char *const actions[] = { "abort", "warn", "ignore", NULL };
 static const char *const guards[] = { "0", "large", "all", NULL };
 
-/* A count of bytes, 0 to 2^40, in decimal; "all": no limit. */
-static bool parse_count(const char *var, const char *v, size_t *out)
-{
-	const char *rest;
-	if (starts(v, "all", &rest) && !*rest) {
-		*out = SIZE_MAX;
-		return true;
-	}
-	size_t x = 0;
-	const char *d = v;
-	for (; *d >= '0' && *d <= '9' && x <= ((size_t)1 << 40); d++)
-		x = x * 10 + (size_t)(*d - '0');
-	if (*d || d == v || x > ((size_t)1 << 40)) {
-		warn("expected a number of bytes or all", var);
-		return false;
-	}
-	*out = x;
-	return true;
-}
-
 /* A whole number from lo to hi, in decimal. */
 static bool parse_range(const char *var, const char *v, size_t lo, size_t hi, const char *expected,
                         size_t *out)
@@ -131,6 +111,17 @@ static bool parse_range(const char *var, const char *v, size_t lo, size_t hi, co
 	}
 	*out = x;
 	return true;
+}
+
+/* A count of bytes, 0 to 2^40, in decimal; "all": no limit. */
+static bool parse_count(const char *var, const char *v, size_t *out)
+{
+	const char *rest;
+	if (starts(v, "all", &rest) && !*rest) {
+		*out = SIZE_MAX;
+		return true;
+	}
+	return parse_range(var, v, 0, (size_t)1 << 40, "expected a number of bytes or all", out);
 }
 
 /* FT_MALLOC_TRACE: a file descriptor (digits), or a path to append to. */
