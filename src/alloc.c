@@ -51,15 +51,19 @@ FTM_EXPORT void *malloc(size_t n)
 {
 	if (ftm_likely(n <= FTM_TCACHE_MAX_REQ)) {  /* the fast path: this thread's cache */
 		void *p = ftm_tcache_pop(n);
-		if (ftm_likely(p != NULL))
+		if (ftm_likely(p != NULL)) {
+			ftm_tc.st.malloc_hits++;
 			return p;
+		}
 	}
+	ftm_tc.st.calls[FTM_FN_MALLOC]++;
 	return malloc_slow(n);
 }
 
 FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 {
 	size_t n;
+	ftm_tc.st.calls[FTM_FN_CALLOC]++;
 	ftm_init();
 	if (__builtin_mul_overflow(nmemb, size, &n) || n > FTM_MAX_REQUEST) {
 		errno = ENOMEM;
@@ -164,10 +168,12 @@ static bool realloc_small(void *p, size_t n, void **out)
 		*out = p;
 		return true;
 	}
-	void *q = malloc(n);
+	void *q = ftm_tcache_pop(n);        /* malloc and free, not counted as calls */
+	if (!q)
+		q = malloc_slow(n);
 	if (q) {                    /* else NULL with ENOMEM, and p stays as it was */
 		memcpy(q, p, n < usable ? n : usable);
-		free(p);
+		ftm_tcache_free(p, false);
 	}
 	*out = q;
 	return true;
@@ -175,7 +181,8 @@ static bool realloc_small(void *p, size_t n, void **out)
 
 static void *realloc_slow(void *p, size_t n);
 
-FTM_EXPORT void *realloc(void *p, size_t n)
+/* realloc, for realloc and reallocarray. */
+static void *resize(void *p, size_t n)
 {
 	void *q;
 	if (p && n && !ftm_debug_on && realloc_small(p, n, &q))
@@ -184,6 +191,12 @@ FTM_EXPORT void *realloc(void *p, size_t n)
 	if (FTM_TRACING())
 		ftm_trace(&(ftm_call){ "realloc", true, p, 1, n, 0, true, true, (uintptr_t)q });
 	return q;
+}
+
+FTM_EXPORT void *realloc(void *p, size_t n)
+{
+	ftm_tc.st.calls[FTM_FN_REALLOC]++;
+	return resize(p, n);
 }
 
 /* Everything realloc's fast path (realloc_small()) does not take. */
@@ -222,11 +235,12 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n)
 FTM_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t n;
+	ftm_tc.st.calls[FTM_FN_REALLOCARRAY]++;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return realloc(p, n);
+	return resize(p, n);
 }
 
 /* An aligned allocation for func; align is any power of two. */
@@ -241,6 +255,7 @@ static void *aligned(const char *func, size_t align, size_t n)
 
 FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 {
+	ftm_tc.st.calls[FTM_FN_POSIX_MEMALIGN]++;
 	if (!is_pow2(align) || align % sizeof(void *))
 		return EINVAL;          /* *memptr is left alone */
 	int saved = errno;
@@ -254,6 +269,7 @@ FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 
 FTM_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
+	ftm_tc.st.calls[FTM_FN_ALIGNED_ALLOC]++;
 	if (!is_pow2(align)) {
 		errno = EINVAL;
 		return NULL;
@@ -263,6 +279,7 @@ FTM_EXPORT void *aligned_alloc(size_t align, size_t n)
 
 FTM_EXPORT void *memalign(size_t align, size_t n)
 {
+	ftm_tc.st.calls[FTM_FN_MEMALIGN]++;
 	/* as glibc: a non-power-of-two alignment is rounded up */
 	if (align > (SIZE_MAX >> 1) + 1) {
 		errno = EINVAL;
@@ -275,12 +292,14 @@ FTM_EXPORT void *memalign(size_t align, size_t n)
 
 FTM_EXPORT void *valloc(size_t n)
 {
+	ftm_tc.st.calls[FTM_FN_VALLOC]++;
 	ftm_init();
 	return aligned("valloc", ftm_g.page_size, n);
 }
 
 FTM_EXPORT void *pvalloc(size_t n)
 {
+	ftm_tc.st.calls[FTM_FN_PVALLOC]++;
 	ftm_init();
 	size_t page = ftm_g.page_size;
 	if (n > SIZE_MAX - page) {
@@ -293,6 +312,7 @@ FTM_EXPORT void *pvalloc(size_t n)
 
 FTM_EXPORT size_t malloc_usable_size(void *p)
 {
+	ftm_tc.st.calls[FTM_FN_USABLE_SIZE]++;
 	if (!p)
 		return 0;
 	ftm_init();

@@ -11,6 +11,7 @@
  * The variables (README.md has the user-facing table):
  *   FT_MALLOC_SHOW_AT_EXIT=0|1   1: show_alloc_mem() to stderr at exit()
  *                                (from a destructor: _exit() skips it)
+ *   FT_MALLOC_STATS=0|1          1: the counts of stats.c to stderr at exit()
  *   FT_MALLOC_ON_MISUSE=abort|warn|ignore
  *                                what a call refused for misuse does after
  *                                it was found (diag.c, ftm_refuse())
@@ -184,6 +185,8 @@ void ftm_env_load(void)
 		unsigned w;
 		if (starts(rest, "SHOW_AT_EXIT=", &v))
 			parse_bool(*e, v, &ftm_opt.show_at_exit);
+		else if (starts(rest, "STATS=", &v))
+			parse_bool(*e, v, &ftm_opt.stats);
 		else if (starts(rest, "ON_MISUSE=", &v)) {
 			if (parse_word(*e, v, actions, "expected abort, warn or ignore", &w))
 				ftm_opt.on_misuse = (enum ftm_action)w;

@@ -93,5 +93,7 @@ __attribute__((noinline)) void ftm_free_slow(void *p)
 FTM_EXPORT void free(void *p)
 {
 	if (p)
-		ftm_tcache_free(p);     /* into this thread's cache, or the slow path */
+		ftm_tcache_free(p, true);   /* into this thread's cache, or the slow path */
+	else
+		ftm_tc.st.calls[FTM_FN_FREE]++;
 }

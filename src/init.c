@@ -45,9 +45,23 @@ void ftm_init_slow(void)
 		ftm_cpu_relax();
 }
 
-static void prepare_fork(void) { ftm_arenas_lock_all(); }
-static void parent_after_fork(void) { ftm_arenas_unlock_all(); }
-static void child_after_fork(void) { ftm_arenas_atfork_child(); }
+static void prepare_fork(void)
+{
+	ftm_arenas_lock_all();
+	ftm_stats_lock();
+}
+
+static void parent_after_fork(void)
+{
+	ftm_stats_unlock();
+	ftm_arenas_unlock_all();
+}
+
+static void child_after_fork(void)
+{
+	ftm_stats_atfork_child();
+	ftm_arenas_atfork_child();
+}
 
 __attribute__((constructor))
 static void ftm_constructor(void)
@@ -62,4 +76,6 @@ static void ftm_destructor(void)
 {
 	if (ftm_opt.show_at_exit)
 		ftm_show(STDERR_FILENO, false);
+	if (ftm_opt.stats)
+		ftm_stats_print(STDERR_FILENO);
 }

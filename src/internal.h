@@ -465,6 +465,7 @@ enum ftm_guard { FTM_GUARD_OFF = 0, FTM_GUARD_LARGE, FTM_GUARD_ALL };
 typedef struct ftm_options {
 	bool loaded;            /* environ was read (or deliberately ignored) */
 	bool show_at_exit;      /* FT_MALLOC_SHOW_AT_EXIT */
+	bool stats;             /* FT_MALLOC_STATS */
 	enum ftm_action on_misuse;   /* FT_MALLOC_ON_MISUSE */
 	int fill_alloc;         /* FT_MALLOC_FILL_ALLOC: a byte, or -1 */
 	int fill_free;          /* FT_MALLOC_FILL_FREE: a byte, or -1 */
@@ -522,6 +523,35 @@ void ftm_census_take(ftm_census *n);
 /* zone.c: give every empty zone back (malloc_trim); true if any went */
 bool ftm_heap_trim(ftm_heap *h);
 
+/* stats.c: the counts FT_MALLOC_STATS prints.  Per thread, always kept:
+ * the calls by function (for malloc and free: those the thread cache did
+ * not serve), and the cache's hits. */
+enum ftm_fn {
+	FTM_FN_MALLOC, FTM_FN_FREE, FTM_FN_CALLOC, FTM_FN_REALLOC, FTM_FN_REALLOCARRAY,
+	FTM_FN_POSIX_MEMALIGN, FTM_FN_ALIGNED_ALLOC, FTM_FN_MEMALIGN, FTM_FN_VALLOC,
+	FTM_FN_PVALLOC, FTM_FN_USABLE_SIZE, FTM_FN_COUNT
+};
+typedef struct ftm_tstats {
+	uint64_t calls[FTM_FN_COUNT];
+	uint64_t malloc_hits, free_hits;
+} ftm_tstats;
+/* Process-wide, counted only with FT_MALLOC_STATS=1, from the slow paths. */
+typedef struct ftm_gstats {
+	_Atomic int64_t held_bytes, held_blocks, peak_bytes, peak_blocks;
+	_Atomic int64_t zones[3], zones_peak[3], zones_made[3], zones_gone[3];
+	_Atomic int64_t large_hits, large_misses;
+	_Atomic int64_t mapped, mapped_peak, mmaps, munmaps;
+} ftm_gstats;
+extern ftm_gstats ftm_gst;
+#define FTM_STATS_ON() ftm_unlikely(ftm_opt.stats)
+void ftm_stats_held(int64_t bytes, int64_t blocks);
+void ftm_stats_zone(enum ftm_kind kind, int delta);
+void ftm_stats_mapped(int64_t bytes);
+void ftm_stats_print(int fd);
+void ftm_stats_lock(void);
+void ftm_stats_unlock(void);
+void ftm_stats_atfork_child(void);
+
 typedef struct ftm_tcache {
 	/* The page map leaf free's fast path used last, and its number plus
 	 * one (0: none): a free near the last one skips two of the three
@@ -539,11 +569,15 @@ typedef struct ftm_tcache {
 	bool disabled;                      /* the thread is exiting: no caching */
 	bool active;                        /* registered and not disabled: free may cache */
 	bool detached;                      /* the thread exited its arena */
+	ftm_tstats st;                      /* this thread's counts (stats.c) */
+	struct ftm_tcache *stats_next, *stats_prev;   /* the registry of live threads */
 } ftm_tcache;
 
 /* The fast paths, ftm_tcache_pop() and ftm_tcache_free(), are in tcache.h. */
 extern __thread ftm_tcache ftm_tc __attribute__((tls_model("initial-exec")));
 void ftm_tcache_register(ftm_tcache *tc);
+void ftm_stats_thread_start(ftm_tcache *tc);
+void ftm_stats_thread_end(ftm_tcache *tc);
 void ftm_tcache_off(void);
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);
 void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones);

@@ -384,6 +384,17 @@ static void *spaced_map(size_t len)
  * for malloc), so a write past its end faults at once; it cannot grow in
  * place.  Never cached: freed, it is unmapped.  Fresh, so zeroed.
  */
+/* FT_MALLOC_STATS: the LARGE block l was handed out; `cache`: it was
+ * looked for in the cache, and found there (hit) or not. */
+static void stats_new_block(const ftm_large *l, bool cache, bool hit)
+{
+	ftm_stats_held((int64_t)ftm_large_usable(l), 1);
+	ftm_stats_zone(FTM_LARGE, 1);
+	if (cache)
+		atomic_fetch_add_explicit(hit ? &ftm_gst.large_hits : &ftm_gst.large_misses, 1,
+		                          memory_order_relaxed);
+}
+
 static void *guarded_alloc(size_t n, size_t align, size_t room)
 {
 	size_t page = ftm_g.page_size, extent = n ? n : 1, need;
@@ -412,6 +423,8 @@ static void *guarded_alloc(size_t n, size_t align, size_t room)
 		ftm_os_unmap(map, len);
 		return NULL;
 	}
+	if (FTM_STATS_ON())
+		stats_new_block(l, false, false);
 	return user;
 }
 
@@ -480,6 +493,8 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 		cache_put(map, len);
 		return NULL;
 	}
+	if (FTM_STATS_ON())
+		stats_new_block(l, !slack, !*fresh);
 	return user;
 }
 
@@ -526,6 +541,10 @@ void ftm_large_free(ftm_large *l)
 {
 	/* leave the page map first: from then on nobody can reach the header */
 	ftm_pagemap_clear(l->user, 1);
+	if (FTM_STATS_ON()) {
+		ftm_stats_held(-(int64_t)ftm_large_usable(l), -1);
+		ftm_stats_zone(FTM_LARGE, -1);
+	}
 	size_t size = ftm_large_len(l);
 	bool guarded = l->map_size & FTM_LARGE_GUARDED;
 	l->check = 0;                       /* a stale pointer to it fails the check */
@@ -546,6 +565,7 @@ bool ftm_large_resize(ftm_large *l, size_t n)
 		l->req = n;
 		return true;
 	}
+	size_t old = ftm_large_usable(l);
 	if (n > SIZE_MAX - head - ftm_g.page_size)
 		return false;
 	size_t want = ftm_page_round(head + n);
@@ -573,5 +593,7 @@ bool ftm_large_resize(ftm_large *l, size_t n)
 	l->map_size = want;
 	l->req = n;
 	seal(l);
+	if (FTM_STATS_ON())
+		ftm_stats_held((int64_t)ftm_large_usable(l) - (int64_t)old, 0);
 	return true;
 }

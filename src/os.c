@@ -44,6 +44,8 @@ void *ftm_os_map_near(void *hint, size_t len)
 		munmap(p, len);
 		return NULL;
 	}
+	if (FTM_STATS_ON())
+		ftm_stats_mapped((int64_t)len);
 	return p;
 }
 
@@ -61,7 +63,11 @@ void *ftm_os_map_at(void *addr, size_t len)
 		p = MAP_FAILED;
 	}
 	errno = saved;
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	if (FTM_STATS_ON())
+		ftm_stats_mapped((int64_t)len);
+	return p;
 }
 
 /* Make [addr, addr + len) (page-aligned, inside one of our mappings)
@@ -113,7 +119,8 @@ void ftm_os_unmap(void *addr, size_t len)
 {
 	if (len) {
 		int saved = errno;
-		munmap(addr, len);
+		if (munmap(addr, len) == 0 && FTM_STATS_ON())
+			ftm_stats_mapped(-(int64_t)len);
 		errno = saved;
 	}
 }

@@ -104,6 +104,7 @@ static void tcache_destroy(void *arg)
 	tc->active = false;
 	tc_close(tc);
 	ftm_arena_detach(tc);
+	ftm_stats_thread_end(tc);           /* its counts outlive its TLS */
 }
 
 static bool tcache_key_ok;
@@ -128,6 +129,7 @@ void ftm_tcache_register(ftm_tcache *tc)
 		return;
 	}
 	pthread_setspecific(tcache_key, tc);
+	ftm_stats_thread_start(tc);         /* ended by tcache_destroy() */
 	tc->active = !tc->disabled;
 	if (tc->active)
 		tc_open(tc);

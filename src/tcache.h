@@ -200,19 +200,24 @@ static inline bool ftm_tcache_push_block(void *p, const char *func)
  * intact header, not cached already, goes onto this thread's list if the
  * list has room.  Anything else (a bad pointer, a double free, a full or
  * inactive cache) goes to ftm_free_slow(), which checks it all again and
- * diagnoses: so this path has no call but that one tail call.
+ * diagnoses: so this path has no call but that one tail call.  `counted`:
+ * a call of free() (stats.c), not realloc's own.
  */
-static inline void ftm_tcache_free(void *p)
+static inline void ftm_tcache_free(void *p, bool counted)
 {
+	ftm_tcache *tc = &ftm_tc;
 	if (ftm_likely(ftm_fast_ptr(p))) {
 		unsigned c = ftm_cacheable(p);
 		void **q = p;
-		ftm_tcache *tc = &ftm_tc;
 		if (ftm_likely(c && q[1] != (void *)ftm_g.cache_key && ftm_tc_has_room(tc, c))) {
 			ftm_tc_push(tc, c, q);
+			if (counted)
+				tc->st.free_hits++;
 			return;
 		}
 	}
+	if (counted)
+		tc->st.calls[FTM_FN_FREE]++;
 	ftm_free_slow(p);
 }
 

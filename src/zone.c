@@ -136,6 +136,8 @@ static bool zone_create(ftm_heap *h)
 	ftm_freelist_insert(&h->free, first);
 	h->nzones++;
 	h->nempty++;
+	if (FTM_STATS_ON())
+		ftm_stats_zone(h->kind, 1);
 	return true;
 }
 
@@ -196,6 +198,8 @@ static void zone_release(ftm_heap *h, ftm_block *b)
 	ftm_os_unmap(z, size);
 	h->nzones--;
 	h->nempty--;
+	if (FTM_STATS_ON())
+		ftm_stats_zone(h->kind, -1);
 }
 
 /* Unmap the oldest waiting zone. */
@@ -331,6 +335,8 @@ void *ftm_heap_alloc(ftm_heap *h, size_t n, size_t align)
 	ftm_block *next = ftm_bnext(b);
 	set_prev(next, false, ftm_bsize(b));
 	heap_tick(h);
+	if (FTM_STATS_ON())
+		ftm_stats_held(ftm_bsize(b) - FTM_HDR, 1);
 	return ftm_buser(b);
 }
 
@@ -368,6 +374,8 @@ static unsigned carve_free(ftm_heap *h, ftm_block *f, uint32_t size, unsigned k,
 	set_prev(after, rest != 0, rest ? rest : size);
 	h->ops += n - 1;
 	heap_tick(h);
+	if (FTM_STATS_ON())
+		ftm_stats_held((int64_t)n * (size - FTM_HDR), n);
 	return n;
 }
 
@@ -437,6 +445,8 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 
 	uint32_t size = ftm_bsize(b);
 	uint32_t keep = b->size_flags & (FTM_B_FIRST | FTM_B_PREV_FREE);
+	if (FTM_STATS_ON())
+		ftm_stats_held(-(int64_t)(size - FTM_HDR), -1);
 	bool fill = ftm_unlikely(ftm_opt.fill_free >= 0);
 	if (fill)                               /* FT_MALLOC_FILL_FREE (debug.c) */
 		ftm_debug_fill(ftm_buser(b), size - FTM_HDR);
@@ -482,7 +492,7 @@ bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n)
 {
 	ftm_heap *h = z->heap;
 	uint32_t want = (uint32_t)ftm_block_size_for(n);
-	uint32_t have = ftm_bsize(b);
+	uint32_t have = ftm_bsize(b), old = have;
 	if (want > have) {
 		ftm_block *next = ftm_bnext(b);
 		if (!ftm_bfree(next) || !header_ok(next) || have + ftm_bsize(next) < want)
@@ -498,5 +508,7 @@ bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n)
 	split_tail(h, b, want);
 	ftm_block *next = ftm_bnext(b);
 	set_prev(next, false, ftm_bsize(b));
+	if (FTM_STATS_ON())
+		ftm_stats_held((int64_t)ftm_bsize(b) - (int64_t)old, 0);
 	return true;
 }
