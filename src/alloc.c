@@ -52,18 +52,18 @@ FTM_EXPORT void *malloc(size_t n)
 	if (ftm_likely(n <= FTM_TCACHE_MAX_REQ)) {  /* the fast path: this thread's cache */
 		void *p = ftm_tcache_pop(n);
 		if (ftm_likely(p != NULL)) {
-			ftm_tc.st.malloc_hits++;
+			FTM_COUNT(ftm_tc.st.malloc_hits);
 			return p;
 		}
 	}
-	ftm_tc.st.calls[FTM_FN_MALLOC]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_MALLOC]);
 	return malloc_slow(n);
 }
 
 FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 {
 	size_t n;
-	ftm_tc.st.calls[FTM_FN_CALLOC]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_CALLOC]);
 	ftm_init();
 	if (__builtin_mul_overflow(nmemb, size, &n) || n > FTM_MAX_REQUEST) {
 		errno = ENOMEM;
@@ -162,9 +162,9 @@ static bool realloc_small(void *p, size_t n, void **out)
 	if (n > FTM_TCACHE_MAX_REQ || !ftm_fast_ptr(p) || !ftm_cacheable(p) || ftm_is_cached(p))
 		return false;
 	ftm_block *b = ftm_bof(p);
-	size_t usable = ftm_bsize(b) - FTM_HDR;
+	size_t usable = (FTM_LOAD(b->size_flags) & ~FTM_B_FLAGS) - FTM_HDR;   /* no lock held */
 	if (n <= usable && 2 * n >= usable && (n > FTM_TINY_MAX) == (usable > FTM_TINY_MAX + FTM_ALIGN)) {
-		b->req = (uint32_t)n;
+		FTM_STORE(b->req, (uint32_t)n);
 		*out = p;
 		return true;
 	}
@@ -195,7 +195,7 @@ static void *resize(void *p, size_t n)
 
 FTM_EXPORT void *realloc(void *p, size_t n)
 {
-	ftm_tc.st.calls[FTM_FN_REALLOC]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_REALLOC]);
 	return resize(p, n);
 }
 
@@ -235,7 +235,7 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n)
 FTM_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t n;
-	ftm_tc.st.calls[FTM_FN_REALLOCARRAY]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_REALLOCARRAY]);
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		errno = ENOMEM;
 		return NULL;
@@ -255,7 +255,7 @@ static void *aligned(const char *func, size_t align, size_t n)
 
 FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 {
-	ftm_tc.st.calls[FTM_FN_POSIX_MEMALIGN]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_POSIX_MEMALIGN]);
 	if (!is_pow2(align) || align % sizeof(void *))
 		return EINVAL;          /* *memptr is left alone */
 	int saved = errno;
@@ -269,7 +269,7 @@ FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 
 FTM_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	ftm_tc.st.calls[FTM_FN_ALIGNED_ALLOC]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_ALIGNED_ALLOC]);
 	if (!is_pow2(align)) {
 		errno = EINVAL;
 		return NULL;
@@ -279,7 +279,7 @@ FTM_EXPORT void *aligned_alloc(size_t align, size_t n)
 
 FTM_EXPORT void *memalign(size_t align, size_t n)
 {
-	ftm_tc.st.calls[FTM_FN_MEMALIGN]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_MEMALIGN]);
 	/* as glibc: a non-power-of-two alignment is rounded up */
 	if (align > (SIZE_MAX >> 1) + 1) {
 		errno = EINVAL;
@@ -292,14 +292,14 @@ FTM_EXPORT void *memalign(size_t align, size_t n)
 
 FTM_EXPORT void *valloc(size_t n)
 {
-	ftm_tc.st.calls[FTM_FN_VALLOC]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_VALLOC]);
 	ftm_init();
 	return aligned("valloc", ftm_g.page_size, n);
 }
 
 FTM_EXPORT void *pvalloc(size_t n)
 {
-	ftm_tc.st.calls[FTM_FN_PVALLOC]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_PVALLOC]);
 	ftm_init();
 	size_t page = ftm_g.page_size;
 	if (n > SIZE_MAX - page) {
@@ -312,7 +312,7 @@ FTM_EXPORT void *pvalloc(size_t n)
 
 FTM_EXPORT size_t malloc_usable_size(void *p)
 {
-	ftm_tc.st.calls[FTM_FN_USABLE_SIZE]++;
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_USABLE_SIZE]);
 	if (!p)
 		return 0;
 	ftm_init();

@@ -238,18 +238,23 @@ void ftm_arenas_unlock_all(void)
 	ftm_unlock(&arenas_lock);
 }
 
-/* The fork child has one thread, this one: fresh locks, and no arena is
- * held by a thread but this one's. */
-void ftm_arenas_atfork_child(void)
+/* The fork child has one thread, this one; if `held`, it holds every lock
+ * (ftm_arenas_lock_all() before the fork) and releases them as their
+ * owner (not pthread_mutex_init() over a held lock: ThreadSanitizer then
+ * still counts it held, and its next lock is a "double lock").  No arena
+ * is used by a thread but this one. */
+void ftm_arenas_atfork_child(bool held)
 {
-	ftm_pagemap_atfork_child();
-	ftm_large_cache_atfork_child();
-	pthread_mutex_init(&arenas_lock, NULL);
+	ftm_pagemap_atfork_child(held);
+	ftm_large_cache_atfork_child(held);
 	unsigned n = atomic_load_explicit(&narenas, memory_order_relaxed);
-	for (unsigned i = 0; i < n; i++) {
-		init_lock(&arenas[i]->lock);
+	for (unsigned i = n; i-- > 0;) {
+		if (held)
+			pthread_mutex_unlock(&arenas[i]->lock);
 		atomic_store_explicit(&arenas[i]->nthreads, 0, memory_order_relaxed);
 	}
+	if (held)
+		pthread_mutex_unlock(&arenas_lock);
 	if (ftm_tc.arena && !ftm_tc.detached)
 		atomic_store_explicit(&ftm_tc.arena->nthreads, 1, memory_order_relaxed);
 }

@@ -95,5 +95,5 @@ FTM_EXPORT void free(void *p)
 	if (p)
 		ftm_tcache_free(p, true);   /* into this thread's cache, or the slow path */
 	else
-		ftm_tc.st.calls[FTM_FN_FREE]++;
+		FTM_COUNT(ftm_tc.st.calls[FTM_FN_FREE]);
 }

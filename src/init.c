@@ -45,22 +45,32 @@ void ftm_init_slow(void)
 		ftm_cpu_relax();
 }
 
+/*
+ * Fork: the heap's locks are held across it, so the child inherits a heap
+ * that no other thread was changing.  While the process has one thread
+ * ftm_lock() takes no lock at all; whether prepare_fork() took them is
+ * remembered, because the child may not see the same answer (a sanitizer
+ * runtime may start a thread in the child before our handler runs).
+ */
+static bool fork_held;
+
 static void prepare_fork(void)
 {
-	ftm_arenas_lock_all();
-	ftm_stats_lock();
+	fork_held = !ftm_single_threaded();
+	ftm_arenas_lock_all();              /* no lock taken if !fork_held */
+	ftm_stats_lock();                   /* always taken */
 }
 
 static void parent_after_fork(void)
 {
 	ftm_stats_unlock();
-	ftm_arenas_unlock_all();
+	ftm_arenas_unlock_all();            /* the parent's answer cannot change */
 }
 
 static void child_after_fork(void)
 {
 	ftm_stats_atfork_child();
-	ftm_arenas_atfork_child();
+	ftm_arenas_atfork_child(fork_held);
 }
 
 __attribute__((constructor))

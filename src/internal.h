@@ -116,6 +116,20 @@ typedef struct ftm_links {
 	ftm_block *next, *prev;
 } ftm_links;
 
+/*
+ * A live block's header is read without a lock by its owner's free and
+ * realloc fast paths (tcache.h) while another thread, under the arena
+ * lock, may rewrite prev_size, the PREV_FREE flag and the check (its
+ * neighbour was freed or merged).  Those lock-free reads and the writes
+ * of header words (zone.c, set_checked()) are relaxed atomics: the same
+ * plain moves on x86, and no data race in C11's sense (or
+ * ThreadSanitizer's).  Reads under the lock stay plain: every write of
+ * those words holds it.  A torn pair (new flags, old check) fails the
+ * check, and the slow path decides under the lock.
+ */
+#define FTM_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define FTM_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
 static inline uint32_t ftm_bsize(const ftm_block *b) { return b->size_flags & ~FTM_B_FLAGS; }
 static inline bool ftm_bfree(const ftm_block *b) { return b->size_flags & FTM_B_FREE; }
 static inline ftm_block *ftm_bnext(ftm_block *b) { return (ftm_block *)((char *)b + ftm_bsize(b)); }
@@ -240,7 +254,7 @@ void *ftm_large_alloc_growing(size_t n);
 bool ftm_large_cache_trim(void);
 void ftm_large_cache_lock(void);
 void ftm_large_cache_unlock(void);
-void ftm_large_cache_atfork_child(void);
+void ftm_large_cache_atfork_child(bool held);
 ftm_err ftm_large_lookup(ftm_large *l, void *p);
 void ftm_large_free(ftm_large *l);
 bool ftm_large_resize(ftm_large *l, size_t n);
@@ -300,7 +314,7 @@ typedef void (*ftm_pagemap_visit)(uintptr_t owner, void *ctx);
 void ftm_pagemap_walk(ftm_pagemap_visit visit, void *ctx);
 void ftm_pagemap_lock(void);
 void ftm_pagemap_unlock(void);
-void ftm_pagemap_atfork_child(void);
+void ftm_pagemap_atfork_child(bool held);
 
 /* ------------------------------------------------------------------ */
 /* The arena (arena.c)                                                 */
@@ -361,7 +375,7 @@ void *ftm_alloc_zeroed(size_t n);
 bool ftm_reclaim_all(void);
 void ftm_arenas_lock_all(void);
 void ftm_arenas_unlock_all(void);
-void ftm_arenas_atfork_child(void);
+void ftm_arenas_atfork_child(bool held);
 extern ftm_arena ftm_main_arena;
 
 /* ------------------------------------------------------------------ */
@@ -391,10 +405,15 @@ static inline void ftm_init(void)
  * chance of 2^-32.  `req` is not covered: it only feeds show_alloc_mem,
  * never a memory decision.
  */
+static inline uint32_t ftm_block_check_of(const ftm_block *b, uint32_t prev_size, uint32_t size_flags)
+{
+	uint64_t fields = (uint64_t)size_flags << 32 | prev_size;
+	return (uint32_t)((((uintptr_t)b ^ ftm_g.secret) + fields) * 0x9e3779b97f4a7c15ull >> 32);
+}
+
 static inline uint32_t ftm_block_check(const ftm_block *b)
 {
-	uint64_t fields = (uint64_t)b->size_flags << 32 | b->prev_size;
-	return (uint32_t)((((uintptr_t)b ^ ftm_g.secret) + fields) * 0x9e3779b97f4a7c15ull >> 32);
+	return ftm_block_check_of(b, b->prev_size, b->size_flags);
 }
 
 /* A zone header's check, the same way: its address, heap and size. */
@@ -535,6 +554,16 @@ typedef struct ftm_tstats {
 	uint64_t calls[FTM_FN_COUNT];
 	uint64_t malloc_hits, free_hits;
 } ftm_tstats;
+/* One more call in this thread's own counter.  Other threads read it
+ * only for the report at exit (stats.c), where a count a few calls behind
+ * is fine: a plain increment, one instruction on the fast paths; under
+ * ThreadSanitizer a relaxed atomic one, so that the report's reads are not
+ * flagged (3 instructions instead of 1). */
+#if defined(__SANITIZE_THREAD__)
+# define FTM_COUNT(x) FTM_STORE(x, FTM_LOAD(x) + 1)
+#else
+# define FTM_COUNT(x) ((void)(x)++)
+#endif
 /* Process-wide, counted only with FT_MALLOC_STATS=1, from the slow paths. */
 typedef struct ftm_gstats {
 	_Atomic int64_t held_bytes, held_blocks, peak_bytes, peak_blocks;
@@ -584,7 +613,8 @@ void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones);
 bool ftm_xfer_drain(ftm_arena *a);
 static inline bool ftm_is_cached(const void *p)
 {
-	return ((void *const *)p)[1] == (void *)ftm_g.cache_key;
+	/* read by show_alloc_mem while the block's owner may cache it */
+	return FTM_LOAD(((void *const *)p)[1]) == (void *)ftm_g.cache_key;
 }
 
 /* This thread's arena: attached on first use. */

@@ -298,7 +298,11 @@ static void cache_put(char *base, size_t size)
 
 void ftm_large_cache_lock(void) { ftm_lock(&cache.lock); }
 void ftm_large_cache_unlock(void) { ftm_unlock(&cache.lock); }
-void ftm_large_cache_atfork_child(void) { pthread_mutex_init(&cache.lock, NULL); }
+void ftm_large_cache_atfork_child(bool held)
+{
+	if (held)
+		pthread_mutex_unlock(&cache.lock);
+}
 
 /* malloc_trim(): every cached span goes. */
 bool ftm_large_cache_trim(void)
@@ -562,7 +566,7 @@ bool ftm_large_resize(ftm_large *l, size_t n)
 		/* up to its guard page, never past it: else it moves */
 		if (n > ftm_large_usable(l))
 			return false;
-		l->req = n;
+		FTM_STORE(l->req, n);
 		return true;
 	}
 	size_t old = ftm_large_usable(l);
@@ -591,7 +595,7 @@ bool ftm_large_resize(ftm_large *l, size_t n)
 		want = l->map_size;
 	}
 	l->map_size = want;
-	l->req = n;
+	FTM_STORE(l->req, n);
 	seal(l);
 	if (FTM_STATS_ON())
 		ftm_stats_held((int64_t)ftm_large_usable(l) - (int64_t)old, 0);

@@ -120,4 +120,8 @@ void ftm_pagemap_walk(ftm_pagemap_visit visit, void *ctx)
 
 void ftm_pagemap_lock(void) { ftm_lock(&pagemap_lock); }
 void ftm_pagemap_unlock(void) { ftm_unlock(&pagemap_lock); }
-void ftm_pagemap_atfork_child(void) { pthread_mutex_init(&pagemap_lock, NULL); }
+void ftm_pagemap_atfork_child(bool held)
+{
+	if (held)
+		pthread_mutex_unlock(&pagemap_lock);
+}

@@ -80,10 +80,11 @@ static void show_zone(show_ctx *c, ftm_zone *z)
 		size_t usable = ftm_bsize(b) - FTM_HDR;
 		bool cached = !ftm_bfree(b) && ftm_is_cached(ftm_buser(b));
 		if (!ftm_bfree(b) && !cached) {
-			block_line(c, "", (uintptr_t)ftm_buser(b), b->req, " bytes\n");
+			uint32_t req = FTM_LOAD(b->req);   /* its owner may be changing it */
+			block_line(c, "", (uintptr_t)ftm_buser(b), req, " bytes\n");
 			if (c->ex && ftm_opt.show_hex)
-				hex_dump(c, ftm_buser(b), b->req);
-			c->n.total += b->req;
+				hex_dump(c, ftm_buser(b), req);
+			c->n.total += req;
 			c->n.used_bytes += usable;
 			c->n.used_blocks++;
 			used++;
@@ -121,10 +122,11 @@ static void show_zone(show_ctx *c, ftm_zone *z)
 static void show_large(show_ctx *c, ftm_large *l)
 {
 	zone_head(c, FTM_LARGE, l);
-	block_line(c, "", (uintptr_t)l->user, l->req, " bytes\n");
+	size_t req = FTM_LOAD(l->req);       /* its owner may be resizing it */
+	block_line(c, "", (uintptr_t)l->user, req, " bytes\n");
 	if (c->ex && ftm_opt.show_hex)
-		hex_dump(c, l->user, l->req);
-	c->n.total += l->req;
+		hex_dump(c, l->user, req);
+	c->n.total += req;
 	c->n.large_bytes += ftm_large_len(l);
 	c->n.zones[FTM_LARGE]++;
 	c->n.mapped += ftm_large_len(l);

@@ -36,9 +36,9 @@ static size_t threads_seen;
 static void add_counts(ftm_tstats *to, const ftm_tstats *from)
 {
 	for (unsigned i = 0; i < FTM_FN_COUNT; i++)
-		to->calls[i] += from->calls[i];
-	to->malloc_hits += from->malloc_hits;
-	to->free_hits += from->free_hits;
+		to->calls[i] += FTM_LOAD(from->calls[i]);    /* see FTM_COUNT */
+	to->malloc_hits += FTM_LOAD(from->malloc_hits);
+	to->free_hits += FTM_LOAD(from->free_hits);
 }
 
 /* tc's thread registered its cache (tcache.c): its counts are read from
@@ -81,7 +81,6 @@ void ftm_stats_unlock(void) { pthread_mutex_unlock(&registry_lock); }
  * counts are kept, and they leave the list. */
 void ftm_stats_atfork_child(void)
 {
-	pthread_mutex_init(&registry_lock, NULL);
 	ftm_tcache *self = &ftm_tc;
 	for (ftm_tcache *t = registry; t; t = t->stats_next)
 		if (t != self)
@@ -91,6 +90,7 @@ void ftm_stats_atfork_child(void)
 		listed |= t == self;
 	registry = listed ? self : NULL;
 	self->stats_next = self->stats_prev = NULL;
+	pthread_mutex_unlock(&registry_lock);      /* held since ftm_stats_lock() */
 }
 
 /* ---- the process-wide counts (FT_MALLOC_STATS=1 only) -------------------- */

@@ -413,7 +413,7 @@ void *ftm_tcache_pop_slow(ftm_tcache *tc, unsigned c, size_t n)
 		}
 	}
 	if (first)
-		ftm_bof(first)->req = (uint32_t)n;
+		FTM_STORE(ftm_bof(first)->req, (uint32_t)n);
 	ftm_unlock(&a->lock);
 	return first;                       /* ftm_arena_get() registered tc */
 }

@@ -49,7 +49,7 @@ static inline unsigned ftm_tc_class(size_t n)
 static inline void ftm_chain_push(void **head, void **q)
 {
 	q[0] = ftm_tc_mangle(q, *head);
-	q[1] = (void *)ftm_g.cache_key;
+	FTM_STORE(q[1], (void *)ftm_g.cache_key);   /* see ftm_is_cached() */
 	*head = q;
 }
 
@@ -65,7 +65,7 @@ static inline void **ftm_chain_pop(void **head, const char *func, pthread_mutex_
 		ftm_misuse(func, FTM_ERR_CORRUPT, p, 0);
 	}
 	*head = next;
-	p[1] = NULL;
+	FTM_STORE(p[1], NULL);
 	return p;
 }
 
@@ -105,7 +105,7 @@ static inline void *ftm_tcache_pop(size_t n)
 	if (ftm_unlikely(!tc->head[c]))
 		return NULL;
 	void **p = ftm_tc_pop(tc, c, "malloc", NULL);
-	ftm_bof(p)->req = (uint32_t)n;      /* not covered by the header check */
+	FTM_STORE(ftm_bof(p)->req, (uint32_t)n);   /* not covered by the header check */
 	return p;
 }
 
@@ -164,9 +164,9 @@ static inline bool ftm_fast_ptr(void *p)
 static inline unsigned ftm_cacheable(void *p)
 {
 	ftm_block *b = ftm_bof(p);
-	uint32_t sf = b->size_flags;
+	uint32_t sf = FTM_LOAD(b->size_flags), ps = FTM_LOAD(b->prev_size);   /* no lock held */
 	unsigned slot = sf >> 4;            /* the flags are the low 4 bits */
-	if (slot >= FTM_TC_SLOTS || (sf & FTM_B_FREE) || b->check != ftm_block_check(b))
+	if (slot >= FTM_TC_SLOTS || (sf & FTM_B_FREE) || FTM_LOAD(b->check) != ftm_block_check_of(b, ps, sf))
 		return 0;
 	return ftm_tc_block_class[slot];
 }
@@ -184,7 +184,7 @@ static inline bool ftm_tcache_push_block(void *p, const char *func)
 	if (!c)
 		return false;
 	void **q = p;
-	if (q[1] == (void *)ftm_g.cache_key) {      /* in this or another cache */
+	if (ftm_is_cached(q)) {                    /* in this or another cache */
 		ftm_refuse(func, FTM_ERR_DOUBLE_FREE, p, ftm_bsize(ftm_bof(p)) - FTM_HDR);
 		return true;                         /* refused: nothing more to do */
 	}
@@ -209,15 +209,15 @@ static inline void ftm_tcache_free(void *p, bool counted)
 	if (ftm_likely(ftm_fast_ptr(p))) {
 		unsigned c = ftm_cacheable(p);
 		void **q = p;
-		if (ftm_likely(c && q[1] != (void *)ftm_g.cache_key && ftm_tc_has_room(tc, c))) {
+		if (ftm_likely(c && !ftm_is_cached(q) && ftm_tc_has_room(tc, c))) {
 			ftm_tc_push(tc, c, q);
 			if (counted)
-				tc->st.free_hits++;
+				FTM_COUNT(tc->st.free_hits);
 			return;
 		}
 	}
 	if (counted)
-		tc->st.calls[FTM_FN_FREE]++;
+		FTM_COUNT(tc->st.calls[FTM_FN_FREE]);
 	ftm_free_slow(p);
 }
 

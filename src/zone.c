@@ -25,21 +25,31 @@
 /* ftm_block_check(), the check of every header, and ftm_zone_check(), the
  * check of a zone's header, are inline in internal.h. */
 
+/* The words a block's owner may read without the lock are written as
+ * relaxed atomics (see FTM_LOAD in internal.h). */
+static inline void set_checked(ftm_block *b, uint32_t prev_size, uint32_t size_flags)
+{
+	FTM_STORE(b->prev_size, prev_size);
+	FTM_STORE(b->size_flags, size_flags);
+	FTM_STORE(b->check, ftm_block_check_of(b, prev_size, size_flags));
+}
+
+/* (req: written here only while the block is not its owner's to touch) */
 static inline void set_header(ftm_block *b, uint32_t prev_size, uint32_t size_flags, uint32_t req)
 {
-	b->prev_size = prev_size;
-	b->size_flags = size_flags;
+	set_checked(b, prev_size, size_flags);
 	b->req = req;
-	b->check = ftm_block_check(b);
 }
 
 static inline bool header_ok(const ftm_block *b) { return b->check == ftm_block_check(b); }
 
-/* Set or clear PREV_FREE on b (the block after one whose state changed). */
+/* Set or clear PREV_FREE on b (the block after one whose state changed).
+ * b may be live: its req is its owner's, who may be writing it now (a
+ * cached block handed out), so it is left alone. */
 static inline void set_prev(ftm_block *b, bool prev_free, uint32_t prev_size)
 {
 	uint32_t f = b->size_flags & ~FTM_B_PREV_FREE;
-	set_header(b, prev_size, prev_free ? f | FTM_B_PREV_FREE : f, b->req);
+	set_checked(b, prev_size, prev_free ? f | FTM_B_PREV_FREE : f);
 }
 
 /* The block size that serves n bytes: header + n, rounded to 16, at least

@@ -208,6 +208,17 @@ static FTM_UNUSED int ftm_end(void)
  */
 static FTM_UNUSED void ftm_begin(const char *prog)
 {
+#ifdef FTM_PREFIXED
+	/* the prefixed build (src/prefix.h, make check-sanitize): the calls
+	 * were renamed at compile time; prove it by the renamed symbol */
+	void *mine = NULL;
+	ftm_prog = prog;
+	mine = malloc(1);       /* a foreign pointer would be refused: abort */
+	ftm_check(mine != NULL && malloc_usable_size(mine) >= 1,
+	    "process runs on ft_malloc (prefixed build)", "malloc(1) gave %p", mine);
+	free(mine);
+	return;
+#endif
 	void *sam, *m;
 	const char *where = "(unknown)";
 	Dl_info info;
