@@ -42,6 +42,8 @@ void ftm_debug_setup(void)
 		ftm_opt.fill_free = 0xDF;
 	bool every_call = ftm_opt.fill_alloc >= 0 || ftm_opt.fill_free >= 0 ||
 	                  ftm_opt.guard == FTM_GUARD_ALL || ftm_opt.trace_fd >= 0;
+	if (ftm_opt.tcache_max != FTM_TCACHE_MAX_REQ || ftm_opt.tcache_bytes != FTM_TCACHE_BIN_BYTES)
+		ftm_tcache_tune();                  /* FT_MALLOC_TCACHE_MAX, _BYTES */
 	if (every_call || ftm_opt.no_tcache)   /* FT_MALLOC_TCACHE=0 too */
 		ftm_tcache_off();
 	if (!every_call)

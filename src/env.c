@@ -23,6 +23,10 @@
  *   FT_MALLOC_SHOW_HEX=N|all     show_alloc_mem_ex() dumps the first N bytes
  *                                of every allocated block (show.c)
  *   FT_MALLOC_TCACHE=0|1         0: no thread caches (tcache.c)
+ *   FT_MALLOC_TCACHE_MAX=N       the largest request the thread caches keep
+ *                                blocks for, 0-4096 bytes (tcache.c)
+ *   FT_MALLOC_TCACHE_BYTES=N     how much each list of a thread cache holds,
+ *                                256-1048576 bytes, 4 to 64 blocks
  *   FT_MALLOC_TRACE=FD|PATH      a line for every call, to that descriptor
  *                                or appended to that file (debug.c)
  *   FT_MALLOC_DECAY_OPS=N        heap operations an empty zone or an idle
@@ -41,6 +45,8 @@ ftm_options ftm_opt = {
 	.fill_alloc = -1,
 	.fill_free = -1,
 	.decay_ops = FTM_DECAY_OPS,
+	.tcache_max = FTM_TCACHE_MAX_REQ,
+	.tcache_bytes = FTM_TCACHE_BIN_BYTES,
 	.large_cache_max = FTM_LARGE_CACHE_MAX_BYTES,
 	.trace_fd = -1,
 };
@@ -202,7 +208,11 @@ void ftm_env_load(void)
 			bool on;
 			if (parse_bool(*e, v, &on))
 				ftm_opt.no_tcache = !on;
-		} else if (starts(rest, "DECAY_OPS=", &v))
+		} else if (starts(rest, "TCACHE_MAX=", &v))
+			parse_range(*e, v, 0, FTM_TCACHE_MAX_REQ, "expected 0 to 4096", &ftm_opt.tcache_max);
+		else if (starts(rest, "TCACHE_BYTES=", &v))
+			parse_range(*e, v, 256, 1048576, "expected 256 to 1048576", &ftm_opt.tcache_bytes);
+		else if (starts(rest, "DECAY_OPS=", &v))
 			parse_range(*e, v, 1, 1000000000, "expected 1 to 1000000000", &ftm_opt.decay_ops);
 		else if (starts(rest, "TRACE=", &v))
 			parse_trace(*e, v);

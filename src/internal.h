@@ -492,6 +492,8 @@ typedef struct ftm_options {
 	enum ftm_guard guard;   /* FT_MALLOC_GUARD */
 	size_t show_hex;        /* FT_MALLOC_SHOW_HEX: bytes of each block show_alloc_mem_ex dumps */
 	bool no_tcache;         /* FT_MALLOC_TCACHE=0 */
+	size_t tcache_max;      /* FT_MALLOC_TCACHE_MAX: largest request cached (FTM_TCACHE_MAX_REQ) */
+	size_t tcache_bytes;    /* FT_MALLOC_TCACHE_BYTES: a list's budget (FTM_TCACHE_BIN_BYTES) */
 	size_t decay_ops;       /* FT_MALLOC_DECAY_OPS (FTM_DECAY_OPS) */
 	size_t large_cache_max; /* FT_MALLOC_LARGE_CACHE_MB, in bytes (FTM_LARGE_CACHE_MAX_BYTES) */
 	int trace_fd;           /* FT_MALLOC_TRACE: where every call is written, or -1 */
@@ -608,6 +610,7 @@ void ftm_tcache_register(ftm_tcache *tc);
 void ftm_stats_thread_start(ftm_tcache *tc);
 void ftm_stats_thread_end(ftm_tcache *tc);
 void ftm_tcache_off(void);
+void ftm_tcache_tune(void);
 void ftm_tcache_flush(ftm_tcache *tc, unsigned idx, unsigned k);
 void ftm_tcache_flush_all(ftm_tcache *tc, bool to_zones);
 bool ftm_xfer_drain(ftm_arena *a);

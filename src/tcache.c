@@ -55,16 +55,27 @@ static uint32_t next_class_size(uint32_t s)
 	return (g & ~(step - 1)) + step + FTM_HDR;
 }
 
+/* How many blocks each list may hold: FT_MALLOC_TCACHE_BYTES (default
+ * FTM_TCACHE_BIN_BYTES) worth, 4 to 64; none for the classes above
+ * FT_MALLOC_TCACHE_MAX bytes. */
+static void set_limits(void)
+{
+	for (unsigned c = 1; c < FTM_TC_CLASSES; c++) {
+		uint32_t s = ftm_tc_class_size[c];
+		size_t n = ftm_opt.tcache_bytes / s;
+		ftm_tcache_limit[c] = s - FTM_HDR > ftm_opt.tcache_max ? 0
+		                    : (uint8_t)(n < 4 ? 4 : n > 64 ? 64 : n);
+	}
+}
+
 /* Once, from ftm_init_slow(): the classes, their tables and list limits. */
 void ftm_tcache_setup(void)
 {
 	unsigned c = 0;
 	for (uint32_t s = FTM_MIN_BLOCK; s <= FTM_TCACHE_MAX_BLOCK && c + 1 < FTM_TC_CLASSES;
-	     s = next_class_size(s)) {
+	     s = next_class_size(s))
 		ftm_tc_class_size[++c] = s;
-		unsigned n = FTM_TCACHE_BIN_BYTES / s;
-		ftm_tcache_limit[c] = (uint8_t)(n < 4 ? 4 : n > 64 ? 64 : n);
-	}
+	set_limits();
 	/* by construction c == FTM_TC_CLASSES - 1, the last class 4112 */
 	for (unsigned slot = 0, k = 1; slot < FTM_TC_SLOTS; slot++) {
 		uint32_t s = slot << 4;
@@ -77,6 +88,19 @@ void ftm_tcache_setup(void)
 		if (s > FTM_TINY_MAX + FTM_HDR && ftm_tc_class_size[fl] == FTM_TINY_MAX + FTM_HDR)
 			fl = 0;
 		ftm_tc_block_class[slot] = (uint8_t)(s >= FTM_MIN_BLOCK ? fl : 0);
+	}
+}
+
+/* FT_MALLOC_TCACHE_MAX or _BYTES read after the set-up (the first call
+ * came from the loader): the limits again, and this thread's cache emptied
+ * and opened with them.  (Before main: other threads are unlikely.) */
+void ftm_tcache_tune(void)
+{
+	set_limits();
+	ftm_tcache *tc = &ftm_tc;
+	if (tc->active) {
+		ftm_tcache_flush_all(tc, true);
+		tc_open(tc);
 	}
 }
 

@@ -8,6 +8,11 @@
  *    default it stays mapped for reuse.
  *  - DECAY_OPS=1: empty SMALL zones beyond the reserve go within a few
  *    operations; by default they wait 4096.
+ *  - TCACHE_MAX=400: freed 500-byte blocks are not cached (no "  cached"
+ *    line of 512 bytes); by default they are.
+ *  - TCACHE_BYTES: rounds of 40 mallocs and frees of 500 bytes hit the
+ *    thread cache on more frees with 65536 (64 blocks a list) than by
+ *    default (15), and on fewer with 256 (4): FT_MALLOC_STATS counts.
  *  - Bad values are reported in one line and ignored.
  * ftm-mode: linked (it calls show_alloc_mem_ex)
  */
@@ -73,7 +78,33 @@ static void nothing(void)
 	_exit(0);
 }
 
-static void (*const fns[])(void) = { tcache, large_cache, decay, nothing };
+/* 10 + whether a freed 500-byte block is cached */
+static void tcache_max(void)
+{
+	static char buf[1 << 16];
+	void *p[40];
+	for (int i = 0; i < 40; i++)
+		p[i] = ftm_opaque(malloc(500));
+	for (int i = 0; i < 40; i++)
+		free(p[i]);
+	ssize_t n = ftm_capture_stdout(show_alloc_mem_ex, buf, sizeof buf);
+	_exit(n > 0 && strstr(buf, " : 512 bytes\n") && strstr(buf, "  cached ") ? 11 : 10);
+}
+
+/* rounds of 40 mallocs, then 40 frees; the counts come at exit */
+static void tcache_rounds(void)
+{
+	void *p[40];
+	for (int r = 0; r < 100; r++) {
+		for (int i = 0; i < 40; i++)
+			p[i] = ftm_opaque(malloc(500));
+		for (int i = 0; i < 40; i++)
+			free(p[i]);
+	}
+	exit(0);
+}
+
+static void (*const fns[])(void) = { tcache, large_cache, decay, nothing, tcache_max, tcache_rounds };
 #define CASE_FN(k) fns[k]
 
 static int code(const ftm_child_t *r)
@@ -96,14 +127,31 @@ static void on_off(unsigned c, const char *var, int on_code, const char *on_what
 
 int main(int argc, char **argv)
 {
-	FTM_SELF_DISPATCH(argc, argv, 4, CASE_FN);
+	FTM_SELF_DISPATCH(argc, argv, 6, CASE_FN);
 	ftm_begin("knobs");
 	on_off(0, "FT_MALLOC_TCACHE=0", 10, "a freed block is not cached", "it is");
 	on_off(1, "FT_MALLOC_LARGE_CACHE_MB=0", 10, "a freed LARGE mapping goes at once",
 	       "it stays for reuse");
 	on_off(2, "FT_MALLOC_DECAY_OPS=1", 10, "empty SMALL zones go within 20 operations",
 	       "they wait");
+	on_off(4, "FT_MALLOC_TCACHE_MAX=400", 10, "a freed 500-byte block is not cached", "it is");
+	long long hits[3];
+	static const char *const sizes[3] = { "FT_MALLOC_TCACHE_BYTES=256", NULL,
+	                                      "FT_MALLOC_TCACHE_BYTES=65536" };
+	for (int i = 0; i < 3; i++) {
+		const char *const vars[] = { "FT_MALLOC_STATS=1", sizes[i], NULL };
+		ftm_child_t r;
+		const char *h = NULL;
+		hits[i] = -1;
+		if (ftm_run_self(5, vars, 60, &r) == 0 && code(&r) == 0 &&
+		    (h = strstr(r.err, "thread cache hits: ")) && (h = strstr(h, ", free ")))
+			hits[i] = strtoll(h + 7, NULL, 10);
+	}
+	ftm_check(hits[0] >= 0 && hits[1] > hits[0] && hits[2] > hits[1],
+	    "FT_MALLOC_TCACHE_BYTES: more frees hit a bigger list (256, default, 65536)",
+	    "free hits %lld, %lld, %lld", hits[0], hits[1], hits[2]);
 	static const char *const bad[] = { "FT_MALLOC_TCACHE=2", "FT_MALLOC_LARGE_CACHE_MB=-1",
+	                                   "FT_MALLOC_TCACHE_MAX=4097", "FT_MALLOC_TCACHE_BYTES=100",
 	                                   "FT_MALLOC_LARGE_CACHE_MB=70000", "FT_MALLOC_DECAY_OPS=0",
 	                                   "FT_MALLOC_DECAY_OPS=12x" };
 	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
