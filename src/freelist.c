@@ -12,8 +12,57 @@
  * find(size) first tries a few blocks of size's own class (which also
  * holds smaller blocks when size is off a class boundary), then takes the
  * first class whose every block is >= size: O(1) either way.
+ *
+ * The links live in the free block itself, where an overflow from the
+ * block before it lands, and where a write after free lands.  A block's
+ * links are followed only after its header check (an overflow reaches the
+ * header first) and its links' seal held: smashed metadata is reported
+ * (one line, abort) instead of followed into a crash.  The seal, in the
+ * free block's req field (unused while free), is a keyed XOR of its
+ * address and links: a neighbour's seal is updated for the one link that
+ * changes (XOR out the old, in the new) without reading the rest, and a
+ * smashed seal stays wrong through such updates, so it is never blessed.
  */
 #include "internal.h"
+
+#include <stddef.h>
+
+/* 64 bits folded to 32, linearly: fold(a ^ b) == fold(a) ^ fold(b). */
+static inline uint32_t fold(uint64_t x) { return (uint32_t)(x ^ (x >> 32)); }
+/* prev is rotated so that next == prev does not cancel */
+static inline uint64_t rot(const ftm_block *p) { uint64_t x = (uintptr_t)p; return x << 23 | x >> 41; }
+
+static inline uint32_t seal_of(const ftm_block *b)
+{
+	const ftm_links *lk = ftm_blinks((ftm_block *)b);
+	return fold((uintptr_t)b ^ ftm_g.secret ^ (uintptr_t)lk->next ^ rot(lk->prev));
+}
+
+static inline void seal(ftm_block *b) { b->req = seal_of(b); }
+
+/* The links of b (in fl) were overwritten: report and abort, the arena's
+ * lock released first (a SIGABRT handler may allocate). */
+static FTM_NORETURN void smashed(ftm_freelist *fl, ftm_block *b)
+{
+	ftm_heap *h = (ftm_heap *)((char *)fl - offsetof(ftm_heap, free));
+	ftm_unlock(&h->arena->lock);
+	ftm_misuse("malloc", FTM_ERR_CORRUPT, ftm_buser(b), 0);
+}
+
+/* b's links may be followed: they are the ones we wrote. */
+static inline void verify_links(ftm_freelist *fl, ftm_block *b)
+{
+	if (ftm_unlikely(b->req != seal_of(b)))
+		smashed(fl, b);
+}
+
+/* b may be taken out and used: its header and links are the ones we wrote. */
+static inline void verify(ftm_freelist *fl, ftm_block *b)
+{
+	if (ftm_unlikely(b->check != ftm_block_check(b)))
+		smashed(fl, b);
+	verify_links(fl, b);
+}
 
 static inline unsigned class_floor(uint32_t s)
 {
@@ -52,27 +101,44 @@ void ftm_freelist_insert(ftm_freelist *fl, ftm_block *b)
 {
 	unsigned c = class_floor(ftm_bsize(b));
 	ftm_links *lk = ftm_blinks(b);
+	ftm_block *head = fl->heads[c];
 	lk->prev = NULL;
-	lk->next = fl->heads[c];
-	if (lk->next)
-		ftm_blinks(lk->next)->prev = b;
-	else
+	lk->next = head;
+	seal(b);
+	if (head) {                                /* its prev: NULL -> b */
+		ftm_blinks(head)->prev = b;
+		head->req ^= fold(rot(b));            /* rot(NULL) is 0 */
+	} else {
 		mark(fl, c);
+	}
 	fl->heads[c] = b;
 }
 
 void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b)
 {
 	unsigned c = class_floor(ftm_bsize(b));
+	verify(fl, b);
 	ftm_links *lk = ftm_blinks(b);
-	if (lk->prev)
-		ftm_blinks(lk->prev)->next = lk->next;
-	else
-		fl->heads[c] = lk->next;
-	if (lk->next)
-		ftm_blinks(lk->next)->prev = lk->prev;
+	ftm_block *prev = lk->prev, *next = lk->next;
+	if (prev) {                                /* its next: b -> next */
+		ftm_blinks(prev)->next = next;
+		prev->req ^= fold((uintptr_t)b ^ (uintptr_t)next);
+	} else {
+		fl->heads[c] = next;
+	}
+	if (next) {                                /* its prev: b -> prev */
+		ftm_blinks(next)->prev = prev;
+		next->req ^= fold(rot(b) ^ rot(prev));
+	}
 	if (!fl->heads[c])
 		unmark(fl, c);
+}
+
+/* The block after b in its list (b's links checked first). */
+ftm_block *ftm_freelist_next(ftm_freelist *fl, ftm_block *b)
+{
+	verify_links(fl, b);
+	return ftm_blinks(b)->next;
 }
 
 /* The class a free block of `size` bytes is listed in. */
@@ -99,9 +165,12 @@ ftm_block *ftm_freelist_find(ftm_freelist *fl, uint32_t size)
 		ftm_block *best = NULL;
 		unsigned probe = 0;
 		for (ftm_block *b = fl->heads[floor]; b && probe < FTM_FLOOR_PROBE;
-		     b = ftm_blinks(b)->next, probe++)
+		     b = ftm_blinks(b)->next, probe++) {
+			verify_links(fl, b);           /* before its next is followed (its size:
+			                                  checked when it is taken) */
 			if (ftm_bsize(b) >= size && (!best || ftm_bsize(b) < ftm_bsize(best)))
 				best = b;
+		}
 		if (best)
 			return best;
 	}

@@ -99,7 +99,7 @@ static inline void ftm_unlock(pthread_mutex_t *m)
 typedef struct ftm_block {
 	uint32_t prev_size;   /* size of the block physically before this one */
 	uint32_t size_flags;  /* size of this block, header included | FTM_B_* */
-	uint32_t req;         /* bytes the program asked for; 0 while free */
+	uint32_t req;         /* bytes the program asked for; while free: its links' seal (freelist.c) */
 	uint32_t check;       /* ftm_block_check() of the fields above but req */
 } ftm_block;
 
@@ -159,6 +159,7 @@ typedef struct ftm_freelist {
 void ftm_freelist_insert(ftm_freelist *fl, ftm_block *b);
 void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b);
 ftm_block *ftm_freelist_find(ftm_freelist *fl, uint32_t size);
+ftm_block *ftm_freelist_next(ftm_freelist *fl, ftm_block *b);
 unsigned ftm_freelist_class(uint32_t size);
 
 /* ------------------------------------------------------------------ */

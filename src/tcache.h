@@ -59,7 +59,8 @@ static inline void **ftm_chain_pop(void **head, const char *func, pthread_mutex_
 {
 	void **p = *head;
 	void *next = ftm_tc_mangle(p, p[0]);
-	if (ftm_unlikely((uintptr_t)next & (FTM_ALIGN - 1))) {
+	/* an overflow from the block before p reaches its link, then its key */
+	if (ftm_unlikely(((uintptr_t)next & (FTM_ALIGN - 1)) || p[1] != (void *)ftm_g.cache_key)) {
 		if (held)                                  /* the link was overwritten */
 			ftm_unlock(held);
 		ftm_misuse(func, FTM_ERR_CORRUPT, p, 0);

@@ -98,7 +98,7 @@ static void idle_sweep(ftm_heap *h)
 {
 	size_t page = ftm_g.page_size;
 	for (unsigned c = ftm_freelist_class(FTM_IDLE_MIN); c < FTM_NCLASSES; c++)
-		for (ftm_block *b = h->free.heads[c]; b; b = ftm_blinks(b)->next) {
+		for (ftm_block *b = h->free.heads[c]; b; b = ftm_freelist_next(&h->free, b)) {
 			uint64_t w = *idle_word(b);
 			if ((w & IDLE_GONE) || h->ops - w < ftm_opt.decay_ops)
 				continue;
@@ -181,7 +181,7 @@ static void decay_push(ftm_heap *h, ftm_block *b)
 		h->decay_head = b;
 	h->decay_tail = b;
 	h->ndecay++;
-	set_header(b, b->prev_size, b->size_flags | FTM_B_DECAY, 0);
+	set_checked(b, b->prev_size, b->size_flags | FTM_B_DECAY);   /* req: its links' seal */
 }
 
 static void decay_unlink(ftm_heap *h, ftm_block *b)
@@ -196,7 +196,7 @@ static void decay_unlink(ftm_heap *h, ftm_block *b)
 	else
 		h->decay_tail = d->prev;
 	h->ndecay--;
-	set_header(b, b->prev_size, b->size_flags & ~FTM_B_DECAY, 0);
+	set_checked(b, b->prev_size, b->size_flags & ~FTM_B_DECAY);
 }
 
 /* b is the whole, free block of an empty zone, not in any free list. */
@@ -239,7 +239,7 @@ static inline void heap_tick(ftm_heap *h)
 void ftm_heap_fill_free(ftm_heap *h)
 {
 	for (unsigned c = 0; c < FTM_NCLASSES; c++)
-		for (ftm_block *b = h->free.heads[c]; b; b = ftm_blinks(b)->next)
+		for (ftm_block *b = h->free.heads[c]; b; b = ftm_freelist_next(&h->free, b))
 			ftm_debug_fill_free_block(b);
 }
 

@@ -210,7 +210,40 @@ static void smash_cached_with_handler(void *arg)
 	smash_cached(arg);
 }
 
+/* An overflow from a live block into the next one, which is free: found
+ * before the allocator follows the smashed links (a free-list block's
+ * sealed links, freelist.c; a cached block's link and key, tcache.h), by
+ * the next malloc of that size.  *arg: the size; the overflow covers the
+ * next block's header and first 48 bytes. */
+static void smash_free_next(void *arg)
+{
+	size_t n = *(const size_t *)arg;
+	enum { N = 100 };
+	char *p[N];
+	for (int i = 0; i < N; i++)
+		if (!(p[i] = ftm_opaque(malloc(n))))
+			_exit(3);
+	size_t step = malloc_usable_size(p[0]) + 16;   /* block size: header + usable */
+	for (int i = 0; i < N; i++)                  /* three in a row, in any order */
+		for (int j = 0; j < N; j++)
+			for (int k = 0; k < N && p[j] == p[i] + step; k++)
+				if (p[k] == p[j] + step) {
+					free(p[j]);                  /* between two live blocks */
+					memset(p[i], 'A', step - 16 + 64);
+					free(ftm_opaque(malloc(n)));
+					_exit(0);                    /* not found */
+				}
+	_exit(4);                                    /* no neighbours found */
+}
+
+static void run_msg(const char *what, void (*fn)(void *), void *arg, const char *word);
+
 static void run(const char *what, void (*fn)(void *), void *arg)
+{
+	run_msg(what, fn, arg, "free");
+}
+
+static void run_msg(const char *what, void (*fn)(void *), void *arg, const char *word)
 {
 	ftm_child_t res;
 	const char *line = NULL, *l;
@@ -235,8 +268,8 @@ static void run(const char *what, void (*fn)(void *), void *arg)
 			snprintf(first, sizeof first, "%.*s", (int)strcspn(line, "\n"), line);
 		ftm_check(nlines == 1, ftm_name("%s: stderr has one line beginning \"ft_malloc: \"", what),
 		    "%d such lines; stderr was \"%.200s\"", nlines, res.err);
-		ftm_check(line != NULL && strstr(first, "free") != NULL,
-		    ftm_name("%s: the message mentions free", what), "message \"%s\"", first);
+		ftm_check(line != NULL && strstr(first, word) != NULL,
+		    ftm_name("%s: the message mentions %s", what, word), "message \"%s\"", first);
 	}
 }
 
@@ -275,6 +308,13 @@ int main(void)
 	run("an overflow into a cached block's header", smash_cached, NULL);
 	run("an overflow into a cached block's header, with a SIGABRT handler that allocates",
 	    smash_cached_with_handler, NULL);
+	static const size_t smash_sizes[] = { 200, 5000, 20000 };
+	static const char *const smash_where[] = { "a cached 200-byte block's link and key",
+	                                           "a free 5000-byte block's list links",
+	                                           "a free 20000-byte block's list links" };
+	for (int k = 0; k < 3; k++)
+		run_msg(ftm_name("an overflow into %s, found by the next malloc", smash_where[k]),
+		        smash_free_next, (void *)&smash_sizes[k], "corruption");
 	run("double free of a 300 MiB block, unmapped at the first free", large_unmapped_double_free, NULL);
 	run("free of a zone's start", free_zone_start, NULL);
 
