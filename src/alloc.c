@@ -17,6 +17,15 @@
 
 static inline bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
+/* FT_MALLOC_TRACE: the line of a call refused for its arguments (an
+ * overflow, a bad alignment), which returns NULL without reaching the
+ * allocator: "TID FUNC [PTR] A B -> 0x0". */
+static void trace_refused(const char *func, bool has_ptr, const void *p, size_t a, size_t b)
+{
+	if (FTM_TRACING())
+		ftm_trace(&(ftm_call){ func, has_ptr, p, 2, a, b, true, true, 0 });
+}
+
 static void *alloc_or_enomem(size_t n, size_t align)
 {
 	if (ftm_unlikely(n > FTM_MAX_REQUEST)) {
@@ -66,6 +75,7 @@ FTM_EXPORT void *calloc(size_t nmemb, size_t size)
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_CALLOC]);
 	ftm_init();
 	if (__builtin_mul_overflow(nmemb, size, &n) || n > FTM_MAX_REQUEST) {
+		trace_refused("calloc", false, NULL, nmemb, size);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -221,12 +231,14 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t n)
 		break;
 	}
 	/* a block that grows into LARGE gets room to grow on (large.c) */
-	q = n > FTM_SMALL_MAX && n <= FTM_MAX_REQUEST && n > old
-	          ? ftm_large_alloc_growing(n) : alloc_or_enomem(n, FTM_ALIGN);
+	bool growing = n > FTM_SMALL_MAX && n <= FTM_MAX_REQUEST && n > old;
+	q = growing ? ftm_large_alloc_growing(n) : alloc_or_enomem(n, FTM_ALIGN);
 	if (!q) {
 		errno = ENOMEM;
 		return NULL;            /* p stays valid and unchanged */
 	}
+	if (growing && ftm_unlikely(ftm_debug_on))
+		ftm_debug_new(q, n, "realloc");   /* the fill, as alloc_or_enomem does */
 	memcpy(q, p, old < n ? old : n);
 	ftm_free_ptr(p, "realloc");
 	return q;
@@ -237,6 +249,8 @@ FTM_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 	size_t n;
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_REALLOCARRAY]);
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		ftm_init();
+		trace_refused("reallocarray", true, p, nmemb, size);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -256,8 +270,11 @@ static void *aligned(const char *func, size_t align, size_t n)
 FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 {
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_POSIX_MEMALIGN]);
-	if (!is_pow2(align) || align % sizeof(void *))
+	if (!is_pow2(align) || align % sizeof(void *)) {
+		ftm_init();
+		trace_refused("posix_memalign", false, NULL, align, n);
 		return EINVAL;          /* *memptr is left alone */
+	}
 	int saved = errno;
 	void *p = aligned("posix_memalign", align, n);
 	errno = saved;
@@ -271,6 +288,8 @@ FTM_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_ALIGNED_ALLOC]);
 	if (!is_pow2(align)) {
+		ftm_init();
+		trace_refused("aligned_alloc", false, NULL, align, n);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -282,6 +301,8 @@ FTM_EXPORT void *memalign(size_t align, size_t n)
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_MEMALIGN]);
 	/* as glibc: a non-power-of-two alignment is rounded up */
 	if (align > (SIZE_MAX >> 1) + 1) {
+		ftm_init();
+		trace_refused("memalign", false, NULL, align, n);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -303,6 +324,7 @@ FTM_EXPORT void *pvalloc(size_t n)
 	ftm_init();
 	size_t page = ftm_g.page_size;
 	if (n > SIZE_MAX - page) {
+		trace_refused("pvalloc", false, NULL, page, n);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -313,10 +335,8 @@ FTM_EXPORT void *pvalloc(size_t n)
 FTM_EXPORT size_t malloc_usable_size(void *p)
 {
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_USABLE_SIZE]);
-	if (!p)
-		return 0;
 	ftm_init();
-	size_t n = usable_size(p, "malloc_usable_size");
+	size_t n = p ? usable_size(p, "malloc_usable_size") : 0;
 	if (FTM_TRACING())
 		ftm_trace(&(ftm_call){ "malloc_usable_size", true, p, 0, 0, 0, true, false, n });
 	return n;

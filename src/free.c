@@ -92,8 +92,11 @@ __attribute__((noinline)) void ftm_free_slow(void *p)
 
 FTM_EXPORT void free(void *p)
 {
-	if (p)
+	if (ftm_likely(p != NULL)) {
 		ftm_tcache_free(p, true);   /* into this thread's cache, or the slow path */
-	else
-		FTM_COUNT(ftm_tc.st.calls[FTM_FN_FREE]);
+		return;
+	}
+	FTM_COUNT(ftm_tc.st.calls[FTM_FN_FREE]);
+	if (FTM_TRACING())
+		ftm_trace(&(ftm_call){ "free", true, NULL, 0, 0, 0, false, false, 0 });
 }

@@ -19,6 +19,12 @@ static void calls(void)
 	free(c);
 	void *a = ftm_opaque(aligned_alloc(256, 512));
 	free(a);
+	/* calls refused for their arguments, and the NULL ones, have lines too */
+	free(ftm_opaque(NULL));
+	size_t big = ftm_size(SIZE_MAX / 2);
+	if (calloc(big, 3) != NULL || aligned_alloc(ftm_size(48), 64) != NULL ||
+	    malloc_usable_size(ftm_opaque(NULL)) != 0)
+		_exit(5);
 	/* what the lines must say, after them (the parent reads it) */
 	fprintf(stderr, "EXPECT %ld %p %p %zu %p %p\n", (long)syscall(SYS_gettid), (void *)p,
 	        (void *)q, n, c, a);
@@ -43,7 +49,7 @@ static void check_lines(const char *label, const char *text)
 	if (!ftm_check(e && sscanf(e, "EXPECT %ld %31s %31s %zu %31s %31s", &tid, p, q, &n, c, a) == 6,
 	               ftm_name("%s: the program ran", label), "output \"%.300s\"", text))
 		return;
-	char hp[32], hq[32], hc[32], ha[32], want[8][128];
+	char hp[32], hq[32], hc[32], ha[32], want[12][128];
 	hex(hp, p);
 	hex(hq, q);
 	hex(hc, c);
@@ -56,6 +62,10 @@ static void check_lines(const char *label, const char *text)
 	snprintf(want[5], 128, "%ld free %s\n", tid, hc);
 	snprintf(want[6], 128, "%ld aligned_alloc 256 512 -> %s\n", tid, ha);
 	snprintf(want[7], 128, "%ld free %s\n", tid, ha);
+	snprintf(want[8], 128, "%ld free 0x0\n", tid);
+	snprintf(want[9], 128, "%ld calloc %zu 3 -> 0x0\n", tid, (size_t)SIZE_MAX / 2);
+	snprintf(want[10], 128, "%ld aligned_alloc 48 64 -> 0x0\n", tid);
+	snprintf(want[11], 128, "%ld malloc_usable_size 0x0 -> 0\n", tid);
 	const char *at = text;
 	for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++) {
 		const char *f = strstr(at, want[i]);
