@@ -56,14 +56,6 @@ static inline void verify_links(ftm_freelist *fl, ftm_block *b)
 		smashed(fl, b);
 }
 
-/* b may be taken out and used: its header and links are the ones we wrote. */
-static inline void verify(ftm_freelist *fl, ftm_block *b)
-{
-	if (ftm_unlikely(b->check != ftm_block_check(b)))
-		smashed(fl, b);
-	verify_links(fl, b);
-}
-
 static inline unsigned class_floor(uint32_t s)
 {
 	if (s < FTM_EXACT_LIMIT)
@@ -114,10 +106,11 @@ void ftm_freelist_insert(ftm_freelist *fl, ftm_block *b)
 	fl->heads[c] = b;
 }
 
-void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b)
+/* Take b out of its list; its links are checked first. */
+static inline void unlink_block(ftm_freelist *fl, ftm_block *b)
 {
 	unsigned c = class_floor(ftm_bsize(b));
-	verify(fl, b);
+	verify_links(fl, b);
 	ftm_links *lk = ftm_blinks(b);
 	ftm_block *prev = lk->prev, *next = lk->next;
 	if (prev) {                                /* its next: b -> next */
@@ -132,6 +125,21 @@ void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b)
 	}
 	if (!fl->heads[c])
 		unmark(fl, c);
+}
+
+/* Take b out of its list: its header and links are checked first. */
+void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b)
+{
+	if (ftm_unlikely(b->check != ftm_block_check(b)))
+		smashed(fl, b);
+	unlink_block(fl, b);
+}
+
+/* The same, for a caller that checked b's header already (ftm_zone_free's
+ * neighbours, realloc's growth): the links only. */
+void ftm_freelist_remove_checked(ftm_freelist *fl, ftm_block *b)
+{
+	unlink_block(fl, b);
 }
 
 /* The block after b in its list (b's links checked first). */

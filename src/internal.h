@@ -158,6 +158,7 @@ typedef struct ftm_freelist {
 
 void ftm_freelist_insert(ftm_freelist *fl, ftm_block *b);
 void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b);
+void ftm_freelist_remove_checked(ftm_freelist *fl, ftm_block *b);
 ftm_block *ftm_freelist_find(ftm_freelist *fl, uint32_t size);
 ftm_block *ftm_freelist_next(ftm_freelist *fl, ftm_block *b);
 unsigned ftm_freelist_class(uint32_t size);

@@ -461,7 +461,7 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 	if (fill)                               /* FT_MALLOC_FILL_FREE (debug.c) */
 		ftm_debug_fill(ftm_buser(b), size - FTM_HDR);
 	if (prev) {
-		ftm_freelist_remove(&h->free, prev);
+		ftm_freelist_remove_checked(&h->free, prev);   /* header checked above */
 		size += ftm_bsize(prev);
 		keep = prev->size_flags & (FTM_B_FIRST | FTM_B_PREV_FREE);
 		set_header(b, 0, FTM_B_FREE, 0);   /* absorbed: a later free of it is caught */
@@ -470,7 +470,7 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 		b = prev;
 	}
 	if (ftm_bfree(next)) {
-		ftm_freelist_remove(&h->free, next);
+		ftm_freelist_remove_checked(&h->free, next);   /* header checked above */
 		uint32_t nsize = ftm_bsize(next);
 		size += nsize;
 		set_header(next, 0, FTM_B_FREE, 0);
@@ -507,7 +507,7 @@ bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n)
 		ftm_block *next = ftm_bnext(b);
 		if (!ftm_bfree(next) || !header_ok(next) || have + ftm_bsize(next) < want)
 			return false;
-		ftm_freelist_remove(&h->free, next);
+		ftm_freelist_remove_checked(&h->free, next);   /* header checked above */
 		have += ftm_bsize(next);
 		set_header(next, 0, FTM_B_FREE, 0);
 		set_header(b, b->prev_size, have | (b->size_flags & FTM_B_FLAGS), b->req);
