@@ -22,6 +22,7 @@ static inline bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
  * allocator: "TID FUNC [PTR] A B -> 0x0". */
 static void trace_refused(const char *func, bool has_ptr, const void *p, size_t a, size_t b)
 {
+	ftm_init();                         /* the variables are read */
 	if (FTM_TRACING())
 		ftm_trace(&(ftm_call){ func, has_ptr, p, 2, a, b, true, true, 0 });
 }
@@ -249,7 +250,6 @@ FTM_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 	size_t n;
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_REALLOCARRAY]);
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
-		ftm_init();
 		trace_refused("reallocarray", true, p, nmemb, size);
 		errno = ENOMEM;
 		return NULL;
@@ -271,7 +271,6 @@ FTM_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 {
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_POSIX_MEMALIGN]);
 	if (!is_pow2(align) || align % sizeof(void *)) {
-		ftm_init();
 		trace_refused("posix_memalign", false, NULL, align, n);
 		return EINVAL;          /* *memptr is left alone */
 	}
@@ -288,7 +287,6 @@ FTM_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_ALIGNED_ALLOC]);
 	if (!is_pow2(align)) {
-		ftm_init();
 		trace_refused("aligned_alloc", false, NULL, align, n);
 		errno = EINVAL;
 		return NULL;
@@ -301,7 +299,6 @@ FTM_EXPORT void *memalign(size_t align, size_t n)
 	FTM_COUNT(ftm_tc.st.calls[FTM_FN_MEMALIGN]);
 	/* as glibc: a non-power-of-two alignment is rounded up */
 	if (align > (SIZE_MAX >> 1) + 1) {
-		ftm_init();
 		trace_refused("memalign", false, NULL, align, n);
 		errno = EINVAL;
 		return NULL;

@@ -388,15 +388,19 @@ static void *spaced_map(size_t len)
  * for malloc), so a write past its end faults at once; it cannot grow in
  * place.  Never cached: freed, it is unmapped.  Fresh, so zeroed.
  */
-/* FT_MALLOC_STATS: the LARGE block l was handed out; `cache`: it was
- * looked for in the cache, and found there (hit) or not. */
-static void stats_new_block(const ftm_large *l, bool cache, bool hit)
+/* FT_MALLOC_STATS: the LARGE block l was handed out (+1) or freed (-1). */
+static void stats_block(const ftm_large *l, int delta)
 {
-	ftm_stats_held((int64_t)ftm_large_usable(l), 1);
-	ftm_stats_zone(FTM_LARGE, 1);
-	if (cache)
-		atomic_fetch_add_explicit(hit ? &ftm_gst.large_hits : &ftm_gst.large_misses, 1,
-		                          memory_order_relaxed);
+	ftm_stats_held(delta * (int64_t)ftm_large_usable(l), delta);
+	ftm_stats_zone(FTM_LARGE, delta);
+}
+
+/* FT_MALLOC_STATS: a LARGE block was looked for in the cache, and found
+ * there (hit) or not. */
+static void stats_cache(bool hit)
+{
+	atomic_fetch_add_explicit(hit ? &ftm_gst.large_hits : &ftm_gst.large_misses, 1,
+	                          memory_order_relaxed);
 }
 
 static void *guarded_alloc(size_t n, size_t align, size_t room)
@@ -428,7 +432,7 @@ static void *guarded_alloc(size_t n, size_t align, size_t room)
 		return NULL;
 	}
 	if (FTM_STATS_ON())
-		stats_new_block(l, false, false);
+		stats_block(l, 1);
 	return user;
 }
 
@@ -497,8 +501,11 @@ static void *large_alloc(size_t n, size_t align, size_t room, bool zeroed, bool 
 		cache_put(map, len);
 		return NULL;
 	}
-	if (FTM_STATS_ON())
-		stats_new_block(l, !slack, !*fresh);
+	if (FTM_STATS_ON()) {
+		stats_block(l, 1);
+		if (!slack)
+			stats_cache(!*fresh);
+	}
 	return user;
 }
 
@@ -545,10 +552,8 @@ void ftm_large_free(ftm_large *l)
 {
 	/* leave the page map first: from then on nobody can reach the header */
 	ftm_pagemap_clear(l->user, 1);
-	if (FTM_STATS_ON()) {
-		ftm_stats_held(-(int64_t)ftm_large_usable(l), -1);
-		ftm_stats_zone(FTM_LARGE, -1);
-	}
+	if (FTM_STATS_ON())
+		stats_block(l, -1);
 	size_t size = ftm_large_len(l);
 	bool guarded = l->map_size & FTM_LARGE_GUARDED;
 	l->check = 0;                       /* a stale pointer to it fails the check */
