@@ -122,6 +122,25 @@ for t in $tests; do
 	sed "s/^/$t: /" "$d.out" >&2
 done
 
+# --- system-wide use with the installed command ----------------------------
+# ft_malloc.enable's script, in a private mount namespace with an overlay
+# on /etc (never the real one), run with /usr/bin/ft-malloc: the line it
+# adds is the multiarch path of the installed library.
+if command -v unshare >/dev/null; then
+	unshare --mount --propagation private \
+		sh "$top/tests/ft_malloc.enable/enable.sh" /usr/bin/ft-malloc "$tmp" >"$tmp/enable.out" 2>&1
+	st=$?
+	if [ $st -eq 77 ]; then
+		echo "UNSUPPORTED: installed ft-malloc --system: no private mount namespace or overlay here"
+	else
+		sed -n 's/^\(PASS\|FAIL\): /\1: installed ft-malloc --system: /p' "$tmp/enable.out"
+		grep -q '^FTM-END' "$tmp/enable.out" && [ $st -eq 0 ] ||
+			{ fail "installed ft-malloc --system: the script ran to its end (exit $st)"; cat "$tmp/enable.out" >&2; }
+	fi
+else
+	echo "UNSUPPORTED: installed ft-malloc --system: no unshare(1)"
+fi
+
 # --- remove -------------------------------------------------------------------
 lists | sort -u >"$tmp/files"
 # shellcheck disable=SC2086
