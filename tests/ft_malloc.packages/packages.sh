@@ -122,6 +122,23 @@ for t in $tests; do
 	sed "s/^/$t: /" "$d.out" >&2
 done
 
+# The same tests run by autopkgtest itself (its null runner: this machine,
+# the packages installed above), which also reads debian/tests/control.
+if command -v autopkgtest >/dev/null; then
+	autopkgtest -B -o "$tmp/autopkgtest-out" "$top" -- null >"$tmp/autopkgtest.log" 2>&1
+	st=$?
+	sed 's/^/autopkgtest: /' "$tmp/autopkgtest-out/summary" >&2 2>/dev/null
+	if [ $st -eq 0 ] && [ -n "$tests" ] &&
+	   [ "$(grep -c ' PASS' "$tmp/autopkgtest-out/summary" 2>/dev/null)" -eq "$(echo $tests | wc -w)" ]; then
+		pass "autopkgtest -B $top -- null: every test passes"
+	else
+		fail "autopkgtest -B $top -- null: every test passes (exit $st)"
+		tail -n 40 "$tmp/autopkgtest.log" >&2
+	fi
+else
+	echo "UNSUPPORTED: autopkgtest (the tool) is not installed"
+fi
+
 # --- system-wide use with the installed command ----------------------------
 # ft_malloc.enable's script, in a private mount namespace with an overlay
 # on /etc (never the real one), run with /usr/bin/ft-malloc: the line it
