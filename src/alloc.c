@@ -150,7 +150,7 @@ static enum resize resize_in_place(void *p, size_t n, size_t *old)
 		/* a block stays in its zone only while the request keeps its kind */
 		size_t floor = h->kind == FTM_TINY ? 0 : FTM_TINY_MAX;
 		if (n > floor && n <= h->max_request)
-			done = ftm_zone_resize(z, b, n);
+			e = ftm_zone_resize(z, b, n, &done);
 		*old = ftm_bsize(b) - FTM_HDR;
 	}
 	ftm_unlock(&h->arena->lock);

@@ -24,21 +24,11 @@
  * smashed seal stays wrong through such updates, so it is never blessed.
  */
 #include "internal.h"
+#include "freelist.h"
 
 #include <stddef.h>
 
-/* 64 bits folded to 32, linearly: fold(a ^ b) == fold(a) ^ fold(b). */
-static inline uint32_t fold(uint64_t x) { return (uint32_t)(x ^ (x >> 32)); }
-/* prev is rotated so that next == prev does not cancel */
-static inline uint64_t rot(const ftm_block *p) { uint64_t x = (uintptr_t)p; return x << 23 | x >> 41; }
-
-static inline uint32_t seal_of(const ftm_block *b)
-{
-	const ftm_links *lk = ftm_blinks((ftm_block *)b);
-	return fold((uintptr_t)b ^ ftm_g.secret ^ (uintptr_t)lk->next ^ rot(lk->prev));
-}
-
-static inline void seal(ftm_block *b) { b->req = seal_of(b); }
+static inline void seal(ftm_block *b) { b->req = ftm_seal_of(b); }
 
 /* The links of b (in fl) were overwritten: report and abort, the arena's
  * lock released first (a SIGABRT handler may allocate). */
@@ -49,10 +39,9 @@ static FTM_NORETURN void smashed(ftm_freelist *fl, ftm_block *b)
 	ftm_misuse("malloc", FTM_ERR_CORRUPT, ftm_buser(b), 0);
 }
 
-/* b's links may be followed: they are the ones we wrote. */
 static inline void verify_links(ftm_freelist *fl, ftm_block *b)
 {
-	if (ftm_unlikely(b->req != seal_of(b)))
+	if (ftm_unlikely(!ftm_freelist_sealed(b)))
 		smashed(fl, b);
 }
 
@@ -99,29 +88,28 @@ void ftm_freelist_insert(ftm_freelist *fl, ftm_block *b)
 	seal(b);
 	if (head) {                                /* its prev: NULL -> b */
 		ftm_blinks(head)->prev = b;
-		head->req ^= fold(rot(b));            /* rot(NULL) is 0 */
+		head->req ^= ftm_seal_fold(ftm_seal_mix_prev(b));   /* mix_prev(NULL) is 0 */
 	} else {
 		mark(fl, c);
 	}
 	fl->heads[c] = b;
 }
 
-/* Take b out of its list; its links are checked first. */
+/* Take b, whose links were checked, out of its list. */
 static inline void unlink_block(ftm_freelist *fl, ftm_block *b)
 {
 	unsigned c = class_floor(ftm_bsize(b));
-	verify_links(fl, b);
 	ftm_links *lk = ftm_blinks(b);
 	ftm_block *prev = lk->prev, *next = lk->next;
 	if (prev) {                                /* its next: b -> next */
 		ftm_blinks(prev)->next = next;
-		prev->req ^= fold((uintptr_t)b ^ (uintptr_t)next);
+		prev->req ^= ftm_seal_fold((uintptr_t)b ^ (uintptr_t)next);
 	} else {
 		fl->heads[c] = next;
 	}
 	if (next) {                                /* its prev: b -> prev */
 		ftm_blinks(next)->prev = prev;
-		next->req ^= fold(rot(b) ^ rot(prev));
+		next->req ^= ftm_seal_fold(ftm_seal_mix_prev(b) ^ ftm_seal_mix_prev(prev));
 	}
 	if (!fl->heads[c])
 		unmark(fl, c);
@@ -132,11 +120,14 @@ void ftm_freelist_remove(ftm_freelist *fl, ftm_block *b)
 {
 	if (ftm_unlikely(b->check != ftm_block_check(b)))
 		smashed(fl, b);
+	verify_links(fl, b);
 	unlink_block(fl, b);
 }
 
-/* The same, for a caller that checked b's header already (ftm_zone_free's
- * neighbours, realloc's growth): the links only. */
+/* The same, for a caller that checked b's header and links already
+ * (ftm_freelist_sealed), so that it reports a smashed one itself, as the
+ * function the program called (ftm_zone_free's neighbours, realloc's
+ * growth). */
 void ftm_freelist_remove_checked(ftm_freelist *fl, ftm_block *b)
 {
 	unlink_block(fl, b);

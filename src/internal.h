@@ -207,7 +207,7 @@ typedef enum ftm_err {
 	FTM_ERR_UNALIGNED,    /* not 16-aligned: cannot be a pointer we returned */
 	FTM_ERR_NOT_BLOCK,    /* in our memory, but not the start of a live block */
 	FTM_ERR_DOUBLE_FREE,  /* the block is already free */
-	FTM_ERR_CORRUPT,      /* a neighbour's header was overwritten */
+	FTM_ERR_CORRUPT,      /* a neighbour's header or free-list links were overwritten */
 	FTM_ERR_WRITTEN_FREED, /* freed memory was written (FT_MALLOC_CHECK_FREED) */
 } ftm_err;
 
@@ -219,7 +219,7 @@ unsigned ftm_heap_alloc_run(ftm_heap *h, uint32_t size, unsigned k, void **out);
 ftm_heap *ftm_heap_for(struct ftm_arena *a, size_t n);
 ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out);
 ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b);
-bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n);
+ftm_err ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n, bool *resized);
 size_t ftm_block_size_for(size_t n);
 
 static inline ftm_block *ftm_zone_first(ftm_zone *z) { return (ftm_block *)(z + 1); }

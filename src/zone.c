@@ -17,6 +17,7 @@
  *      empty zone is on it but for a new zone, which is used at once.
  */
 #include "internal.h"
+#include "freelist.h"
 
 #include <string.h>
 
@@ -438,18 +439,21 @@ ftm_err ftm_zone_lookup(ftm_zone *z, void *p, ftm_block **out)
 /*
  * Free the live block b of zone z: merge it with free neighbours (I1), and
  * release the zone when it became empty and the heap holds enough reserve.
- * Every header read is checked first; on FTM_ERR_CORRUPT nothing changed.
+ * Every header read, and a free neighbour's links, are checked first; on
+ * FTM_ERR_CORRUPT nothing changed.
  */
 ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 {
 	ftm_heap *h = z->heap;
 	ftm_block *next = ftm_bnext(b);
 	ftm_block *prev = NULL;
-	if (!header_ok(next) || (ftm_bfree(next) && !header_ok(ftm_bnext(next))))
+	if (!header_ok(next) || (ftm_bfree(next) && (!header_ok(ftm_bnext(next)) ||
+	                                              !ftm_freelist_sealed(next))))
 		return FTM_ERR_CORRUPT;
 	if (b->size_flags & FTM_B_PREV_FREE) {
 		prev = (ftm_block *)((char *)b - b->prev_size);
-		if (!header_ok(prev) || !ftm_bfree(prev) || ftm_bsize(prev) != b->prev_size)
+		if (!header_ok(prev) || !ftm_bfree(prev) || ftm_bsize(prev) != b->prev_size ||
+		    !ftm_freelist_sealed(prev))
 			return FTM_ERR_CORRUPT;
 	}
 
@@ -461,7 +465,7 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 	if (fill)                               /* FT_MALLOC_FILL_FREE (debug.c) */
 		ftm_debug_fill(ftm_buser(b), size - FTM_HDR);
 	if (prev) {
-		ftm_freelist_remove_checked(&h->free, prev);   /* header checked above */
+		ftm_freelist_remove_checked(&h->free, prev);   /* header, links checked above */
 		size += ftm_bsize(prev);
 		keep = prev->size_flags & (FTM_B_FIRST | FTM_B_PREV_FREE);
 		set_header(b, 0, FTM_B_FREE, 0);   /* absorbed: a later free of it is caught */
@@ -470,7 +474,7 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 		b = prev;
 	}
 	if (ftm_bfree(next)) {
-		ftm_freelist_remove_checked(&h->free, next);   /* header checked above */
+		ftm_freelist_remove_checked(&h->free, next);   /* header, links checked above */
 		uint32_t nsize = ftm_bsize(next);
 		size += nsize;
 		set_header(next, 0, FTM_B_FREE, 0);
@@ -497,17 +501,22 @@ ftm_err ftm_zone_free(ftm_zone *z, ftm_block *b)
 /* ---- realloc in place ------------------------------------------------- */
 
 /* Make the live block b serve n bytes without moving it, if it can:
- * shrink by splitting, grow into a free block that follows. */
-bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n)
+ * shrink by splitting, grow into a free block that follows (*resized).
+ * A free block after b, which either way may be merged, is checked first;
+ * on FTM_ERR_CORRUPT nothing changed. */
+ftm_err ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n, bool *resized)
 {
 	ftm_heap *h = z->heap;
 	uint32_t want = (uint32_t)ftm_block_size_for(n);
 	uint32_t have = ftm_bsize(b), old = have;
+	ftm_block *next = ftm_bnext(b);
+	*resized = false;
+	if (ftm_bfree(next) && (!header_ok(next) || !ftm_freelist_sealed(next)))
+		return FTM_ERR_CORRUPT;
 	if (want > have) {
-		ftm_block *next = ftm_bnext(b);
-		if (!ftm_bfree(next) || !header_ok(next) || have + ftm_bsize(next) < want)
-			return false;
-		ftm_freelist_remove_checked(&h->free, next);   /* header checked above */
+		if (!ftm_bfree(next) || have + ftm_bsize(next) < want)
+			return FTM_OK;
+		ftm_freelist_remove_checked(&h->free, next);   /* header, links checked above */
 		have += ftm_bsize(next);
 		set_header(next, 0, FTM_B_FREE, 0);
 		set_header(b, b->prev_size, have | (b->size_flags & FTM_B_FLAGS), b->req);
@@ -516,9 +525,9 @@ bool ftm_zone_resize(ftm_zone *z, ftm_block *b, size_t n)
 	if (ftm_unlikely(ftm_opt.fill_free >= 0) && want + FTM_MIN_BLOCK <= have)
 		ftm_debug_fill((char *)b + want, have - want);   /* the tail that goes free */
 	split_tail(h, b, want);
-	ftm_block *next = ftm_bnext(b);
-	set_prev(next, false, ftm_bsize(b));
+	set_prev(ftm_bnext(b), false, ftm_bsize(b));
 	if (FTM_STATS_ON())
 		ftm_stats_held((int64_t)ftm_bsize(b) - (int64_t)old, 0);
-	return true;
+	*resized = true;
+	return FTM_OK;
 }

@@ -6,6 +6,7 @@
 #include "ftm_test.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 
 static char static_area[256] __attribute__((aligned(16)));
@@ -210,6 +211,26 @@ static void smash_cached_with_handler(void *arg)
 	smash_cached(arg);
 }
 
+/* Three blocks of n bytes side by side, in address order, into t[]; the
+ * other blocks of the 100 made stay live.  Exits 4 if there are none. */
+static void three_in_a_row(size_t n, char *t[3])
+{
+	enum { N = 100 };
+	char *p[N];
+	for (int i = 0; i < N; i++)
+		if (!(p[i] = ftm_opaque(malloc(n))))
+			_exit(3);
+	size_t step = malloc_usable_size(p[0]) + 16;   /* block size: header + usable */
+	for (int i = 0; i < N; i++)
+		for (int j = 0; j < N; j++)
+			for (int k = 0; k < N && p[j] == p[i] + step; k++)
+				if (p[k] == p[j] + step) {
+					t[0] = p[i], t[1] = p[j], t[2] = p[k];
+					return;
+				}
+	_exit(4);
+}
+
 /* An overflow from a live block into the next one, which is free: found
  * before the allocator follows the smashed links (a free-list block's
  * sealed links, freelist.c; a cached block's link and key, tcache.h), by
@@ -218,22 +239,38 @@ static void smash_cached_with_handler(void *arg)
 static void smash_free_next(void *arg)
 {
 	size_t n = *(const size_t *)arg;
-	enum { N = 100 };
-	char *p[N];
-	for (int i = 0; i < N; i++)
-		if (!(p[i] = ftm_opaque(malloc(n))))
-			_exit(3);
-	size_t step = malloc_usable_size(p[0]) + 16;   /* block size: header + usable */
-	for (int i = 0; i < N; i++)                  /* three in a row, in any order */
-		for (int j = 0; j < N; j++)
-			for (int k = 0; k < N && p[j] == p[i] + step; k++)
-				if (p[k] == p[j] + step) {
-					free(p[j]);                  /* between two live blocks */
-					memset(p[i], 'A', step - 16 + 64);
-					free(ftm_opaque(malloc(n)));
-					_exit(0);                    /* not found */
-				}
-	_exit(4);                                    /* no neighbours found */
+	char *t[3];
+	three_in_a_row(n, t);
+	size_t step = (size_t)(t[1] - t[0]);
+	free(t[1]);                                  /* between two live blocks */
+	memset(t[0], 'A', step - 16 + 64);
+	free(ftm_opaque(malloc(n)));
+	_exit(0);                                    /* not found */
+}
+
+/* A write after free into a free block's list links (the first 16 bytes
+ * it held; its header is intact), found before the block is merged: by
+ * free, or realloc growing in place, of the block before it.  The bytes
+ * written repeat (a memset): the links' seal must still change. */
+typedef struct {
+	size_t n;        /* block size asked for, above the thread caches' 4 KiB */
+	int byte;        /* memset with this byte */
+	size_t len;      /* 8: the next link only; 16: both links */
+	bool grow;       /* found by realloc, not free */
+} uaf_case;
+
+static void uaf_links(void *arg)
+{
+	const uaf_case *u = arg;
+	char *t[3];
+	three_in_a_row(u->n, t);
+	free(t[1]);
+	memset(t[1], u->byte, u->len);
+	if (u->grow)
+		t[0] = realloc(t[0], u->n + 64);
+	else
+		free(t[0]);
+	_exit(0);                                    /* not found */
 }
 
 static void run_msg(const char *what, void (*fn)(void *), void *arg, const char *word);
@@ -315,6 +352,18 @@ int main(void)
 	for (int k = 0; k < 3; k++)
 		run_msg(ftm_name("an overflow into %s, found by the next malloc", smash_where[k]),
 		        smash_free_next, (void *)&smash_sizes[k], "corruption");
+	{
+		static const uaf_case uaf[] = {
+			{ 5000, 'A', 16, false }, { 5000, 0xff, 8, false }, { 20000, 0x01, 16, false },
+			{ 5000, 'A', 16, true }, { 20000, 0xff, 8, true }, { 20000, 0x5a, 8, true },
+		};
+		for (size_t i = 0; i < sizeof uaf / sizeof uaf[0]; i++)
+			run_msg(ftm_name("a write after free of %zu bytes of 0x%02x into a free %zu-byte "
+			                 "block's links, found by %s of the block before it", uaf[i].len,
+			                 uaf[i].byte, uaf[i].n, uaf[i].grow ? "realloc" : "free"),
+			        uaf_links, (void *)&uaf[i],
+			        uaf[i].grow ? "realloc(): heap corruption" : "free(): heap corruption");
+	}
 	run("double free of a 300 MiB block, unmapped at the first free", large_unmapped_double_free, NULL);
 	run("free of a zone's start", free_zone_start, NULL);
 
