@@ -10,12 +10,14 @@
 /*
  * The seal is linear over XOR (fold(a ^ b) == fold(a) ^ fold(b), and the
  * same for mix_prev), so one link's change updates it without reading the
- * other link.  A linear map of 128 bits to 32 ignores some changes; these two
- * are chosen (by a rank computation over GF(2)) so that the ones a stray
- * write makes are not among them: any value that repeats every 32 bits or
- * less (a byte or string memset, all ones, a small integer), written into
- * next, into prev, or into both at once, changes the seal.  Plain
- * x ^ x >> 32 and a rotation, the first design, missed every such value.
+ * other link.  A linear map of 128 bits to 32 ignores some changes: a
+ * write changes the seal by fold(new ^ old) of each link.  Over a link that
+ * held a pointer that is a 2^-32 chance.  Over a NULL link (a block alone in
+ * its list, the ends of a list) it is the value written, so these two are
+ * chosen (by rank computations over GF(2)) to miss none that repeats every
+ * 1, 2, 4, 8, 16 or 32 bits (a memset of any byte, all ones, a repeated
+ * word), nor any small integer, written into next, into prev or into both.
+ * Plain x ^ x >> 32 and a rotation, the first design, missed all of them.
  */
 static inline uint32_t ftm_seal_fold(uint64_t x)
 {

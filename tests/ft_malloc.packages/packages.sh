@@ -67,6 +67,15 @@ preload_state() {   # how /etc/ld.so.preload is: absent, or its checksum
 	if [ -e /etc/ld.so.preload ]; then sha256sum </etc/ld.so.preload; else echo absent; fi
 }
 preload_before=$(preload_state)
+# From here on, whatever happens, the packages do not stay installed (a
+# later run would refuse to start).
+purge() {
+	# shellcheck disable=SC2086
+	dpkg-query -W -f='${db:Status-Status}\n' $pkgs 2>/dev/null | grep -qv '^not-installed$' &&
+		apt-get purge -y -q $pkgs >/dev/null 2>&1
+	return 0
+}
+trap purge EXIT
 check "apt-get install ./*.deb" apt-get install -y -q "$@"
 for p in libft-malloc1 libft-malloc-dev ft-malloc; do
 	dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed ||
@@ -160,8 +169,25 @@ fi
 
 # --- remove -------------------------------------------------------------------
 lists | sort -u >"$tmp/files"
-# shellcheck disable=SC2086
-check "apt-get remove$pkgs" apt-get remove -y -q $pkgs
+# Removed while enabled system-wide, in a private mount namespace with an
+# overlay on /etc (remove.sh); the plain way if there is none.
+st=77
+if command -v unshare >/dev/null; then
+	# shellcheck disable=SC2086
+	unshare --mount --propagation private sh "$top/tests/ft_malloc.packages/remove.sh" "$tmp" $pkgs \
+		>"$tmp/remove.out" 2>&1
+	st=$?
+fi
+if [ $st -eq 77 ]; then
+	echo "UNSUPPORTED: removal while enabled system-wide: no private mount namespace or overlay here"
+	# shellcheck disable=SC2086
+	check "apt-get remove$pkgs" apt-get remove -y -q $pkgs
+else
+	sed -n 's/^\(PASS\|FAIL\): /\1: /p' "$tmp/remove.out"
+	grep -q '^FTM-END' "$tmp/remove.out" && [ $st -eq 0 ] ||
+		{ fail "removal while enabled system-wide: remove.sh ran to its end (exit $st)"; cat "$tmp/remove.out" >&2; }
+	ldconfig   # the loader's cache that the removal rebuilt inside the overlay
+fi
 : >"$tmp/left"
 while IFS= read -r f; do
 	[ -e "$f" ] || [ -L "$f" ] || continue
