@@ -8,7 +8,8 @@
  * The pieces, each in a file of its own (docs/design.md tells the flow):
  *   os.c       every system call: mmap, munmap, getpagesize, getrlimit, write
  *   pagemap.c  address -> owner (zone or LARGE mapping), a radix tree
- *   freelist.c the segregated free lists with a two-level bitmap (TLSF-like)
+ *   freelist.c the segregated free lists with a two-level bitmap (TLSF-like);
+ *              freelist.h, the seal of their links
  *   zone.c     TINY and SMALL zones: blocks, split, merge, zone life cycle
  *   large.c    LARGE blocks, one mapping each
  *   arena.c    the arena object: chooses TINY, SMALL or LARGE, takes locks
