@@ -10,11 +10,8 @@ set -u
 ftm=$1
 tmp=$2/enable
 rm -rf "$tmp"
-mkdir -p "$tmp/upper" "$tmp/work"
-[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] ||
-	{ echo "enable.sh: not in a mount namespace of its own" >&2; exit 77; }
-mount --make-rprivate / 2>/dev/null || exit 77
-mount -t overlay overlay -o "lowerdir=/etc,upperdir=$tmp/upper,workdir=$tmp/work" /etc || exit 77
+. "${0%/*}/../lib/etc_overlay.sh"
+ftm_etc_overlay "$tmp"
 
 f=/etc/ld.so.preload
 lib=$("$ftm" --library) || { echo "FAIL: ft-malloc --library"; echo "FTM-END enable"; exit 0; }

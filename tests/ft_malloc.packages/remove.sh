@@ -13,10 +13,8 @@ set -u
 tmp=$1/remove
 shift
 rm -rf "$tmp"
-mkdir -p "$tmp/upper" "$tmp/work"
-[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] || exit 77
-mount --make-rprivate / 2>/dev/null || exit 77
-mount -t overlay overlay -o "lowerdir=/etc,upperdir=$tmp/upper,workdir=$tmp/work" /etc || exit 77
+. "${0%/*}/../lib/etc_overlay.sh"
+ftm_etc_overlay "$tmp"
 
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; }
